@@ -1,0 +1,156 @@
+/**
+ * @fileoverview Descriptors: the static facts an op carries besides its arguments.
+ *
+ * A field access carries a FieldDescr (which class declares the field, its name, its
+ * kind, whether it is immutable), an array access an ArrayDescr (what kind of array),
+ * an allocation a ClassDescr, a call a CallDescr (what it may read and write, whether it
+ * can throw). Descriptors are created by the translator from the interpreter's types and
+ * are shared by every trace; the optimizer's alias analysis is type based: two accesses
+ * with different descriptors never touch the same memory.
+ *
+ * Descriptors live in the backend's constant side table, never in generated source,
+ * except for identifiers (field and method names) that the translator has checked.
+ */
+
+import type { Kind } from "./ops.js";
+
+let nextDescrId = 0;
+
+/** Base of every descriptor: a unique id and a printable name. */
+export abstract class Descr {
+  readonly id = nextDescrId++;
+  abstract readonly name: string;
+  toString(): string {
+    return this.name;
+  }
+}
+
+/** A field of an interpreter class, identified by the class that declares it. */
+export class FieldDescr extends Descr {
+  readonly name: string;
+  constructor(
+    readonly owner: string,
+    readonly field: string,
+    readonly kind: Kind,
+    /** `readonly` in the source: never written after construction. */
+    readonly immutable: boolean,
+    /** Marked quasi-immutable: rarely written; writes invalidate dependent traces. */
+    readonly quasiImmutable = false,
+  ) {
+    super();
+    this.name = `${owner}.${field}`;
+  }
+}
+
+/** The JS array flavours the IR knows. */
+export type ArrayFlavour =
+  | "Array"
+  | "Uint8Array"
+  | "Int8Array"
+  | "Uint16Array"
+  | "Int16Array"
+  | "Uint32Array"
+  | "Int32Array"
+  | "Float32Array"
+  | "Float64Array";
+
+/** A kind of array: its flavour and its element type (the alias class). */
+export class ArrayDescr extends Descr {
+  readonly name: string;
+  constructor(
+    readonly flavour: ArrayFlavour,
+    /** Printable element type, e.g. `number` or `W_Object`; part of the alias class. */
+    readonly elementType: string,
+    readonly itemKind: Kind,
+    /** `readonly T[]` in the source: items never written after construction. */
+    readonly immutable: boolean,
+  ) {
+    super();
+    const base = flavour === "Array" ? `Array<${elementType}>` : flavour;
+    this.name = immutable ? `readonly ${base}` : base;
+  }
+  get typed(): boolean {
+    return this.flavour !== "Array";
+  }
+}
+
+/** An interpreter class: how to allocate it and the fields it has. */
+export class ClassDescr extends Descr {
+  /** Fields in layout order, inherited ones first. Filled in by the translator. */
+  fields: FieldDescr[] = [];
+  constructor(
+    readonly name: string,
+    /** The JS constructor (allocates an instance with every field at its default). */
+    public ctor: (new () => object) | null,
+    readonly parent: ClassDescr | null = null,
+  ) {
+    super();
+  }
+  /** True when `this` is `other` or derives from it. */
+  isSubclassOf(other: ClassDescr): boolean {
+    for (let c: ClassDescr | null = this; c; c = c.parent) if (c === other) return true;
+    return false;
+  }
+}
+
+/** What a call may do to the heap. */
+export interface EffectInfo {
+  /** Writes: every field and array (`all`), or the listed descriptors only. */
+  readonly writes: "all" | { readonly fields: ReadonlySet<FieldDescr>; readonly arrays: ReadonlySet<ArrayDescr> };
+  /** The result may depend on heap contents, so it cannot be reused across writes. */
+  readonly readsHeap: boolean;
+}
+
+export const EFFECTS_NONE: EffectInfo = { writes: { fields: new Set(), arrays: new Set() }, readsHeap: false };
+export const EFFECTS_READONLY: EffectInfo = { writes: { fields: new Set(), arrays: new Set() }, readsHeap: true };
+export const EFFECTS_ALL: EffectInfo = { writes: "all", readsHeap: true };
+
+/** How a call is made and what it may do. */
+export class CallDescr extends Descr {
+  constructor(
+    readonly name: string,
+    readonly resultKind: Kind | "-",
+    readonly effects: EffectInfo,
+    readonly canRaise: boolean,
+    /**
+     * How the backend spells the call. `function`: `f(a, b)` with arg 0 the function;
+     * `method`: `a.name(b)` (dynamic dispatch on the receiver, arg 0 unused);
+     * `template`: a builtin's own JS spelling, `$1` … `$n` the arguments after arg 0.
+     */
+    readonly spelling: { kind: "function" } | { kind: "method"; method: string } | { kind: "template"; template: string },
+  ) {
+    super();
+  }
+  /** True when the call may write `field`. */
+  mayWriteField(field: FieldDescr): boolean {
+    const w = this.effects.writes;
+    return w === "all" || w.fields.has(field);
+  }
+  /** True when the call may write items or length of arrays described by `array`. */
+  mayWriteArray(array: ArrayDescr): boolean {
+    const w = this.effects.writes;
+    return w === "all" || w.arrays.has(array);
+  }
+  get writesNothing(): boolean {
+    const w = this.effects.writes;
+    return w !== "all" && w.fields.size === 0 && w.arrays.size === 0;
+  }
+}
+
+/** The place a jump goes to: a loop's label. */
+export class TargetToken extends Descr {
+  constructor(readonly name: string) {
+    super();
+  }
+}
+
+/** The guest-level location of a merge point, as the driver's printable location says. */
+export class LocationDescr extends Descr {
+  constructor(
+    readonly name: string,
+    /** The green values at this merge point. */
+    readonly greens: readonly unknown[] = [],
+  ) {
+    super();
+  }
+}

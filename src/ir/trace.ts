@@ -1,0 +1,192 @@
+/**
+ * @fileoverview Trace data structures: values, operations, snapshots (resume data) and
+ * the trace itself.
+ *
+ * A trace is a straight line of operations in SSA form. Each operation is also the value
+ * it produces (as in RPython's resoperations); the other values are input arguments and
+ * constants. A guard carries a Snapshot: the meta-level frames that were active when the
+ * tracer recorded it, each with the jitcode, the position to resume at and the value of
+ * every live register, plus the virtual objects and delayed writes the optimizer removed
+ * from the trace. Resuming after a failed guard means rebuilding those frames.
+ */
+
+import { type ArrayDescr, type ClassDescr, type Descr, CallDescr, FieldDescr, ArrayDescr as ArrayDescrClass } from "./descr.js";
+import { type Kind, type OpName, OPS } from "./ops.js";
+
+/** Anything an op can take as an argument. */
+export type Value = Const | InputArg | Op;
+
+/** A constant value, known when the trace is recorded. */
+export class Const {
+  constructor(
+    readonly value: unknown,
+    readonly kind: Kind,
+  ) {}
+  static of(value: unknown): Const {
+    return new Const(value, kindOfJsValue(value));
+  }
+}
+
+/** The kind of a concrete JS value, used for constants and input arguments. */
+export function kindOfJsValue(value: unknown): Kind {
+  switch (typeof value) {
+    case "number":
+      return "n";
+    case "boolean":
+      return "b";
+    case "string":
+      return "s";
+    case "object":
+    case "function":
+      return "p";
+    default:
+      return "v";
+  }
+}
+
+/** An input argument of a trace (a loop's or a bridge's). */
+export class InputArg {
+  constructor(readonly kind: Kind) {}
+}
+
+/** Where a frame of resume data belongs: anything with a printable name. */
+export interface ResumeCode {
+  readonly name: string;
+}
+
+/** One meta-level frame in a snapshot. */
+export interface FrameSnapshot {
+  /** The jitcode of the frame; null in hand-written test traces. */
+  readonly code: ResumeCode | null;
+  /** Where to resume: the instruction to re-execute (innermost) or the call (outer frames). */
+  readonly pc: number;
+  /** Values of the live registers at `pc`, in the jitcode's liveness order. */
+  readonly values: Value[];
+}
+
+/** A virtual object (or array) that the optimizer removed; rebuilt on guard failure. */
+export type VirtualDesc =
+  | { readonly kind: "object"; readonly cls: ClassDescr; readonly fields: [FieldDescr, Value][] }
+  | { readonly kind: "array"; readonly descr: ArrayDescr; readonly items: Value[] };
+
+/** A write the optimizer delayed; performed when the guard fails. */
+export type PendingWrite =
+  | { readonly kind: "field"; readonly obj: Value; readonly descr: FieldDescr; readonly value: Value }
+  | { readonly kind: "item"; readonly obj: Value; readonly descr: ArrayDescr; readonly index: Value; readonly value: Value };
+
+/** Resume data of a guard. */
+export class Snapshot {
+  constructor(
+    /** Outermost frame first. */
+    readonly frames: FrameSnapshot[],
+    /** Values in frames that stand for removed allocations, with what they contain. */
+    readonly virtuals: Map<Value, VirtualDesc> = new Map(),
+    readonly pendingWrites: PendingWrite[] = [],
+    /** The guard resumes after a call whose exception is pending (guard_no_exception). */
+    readonly afterCallRaising = false,
+  ) {}
+
+  /** Every value this snapshot refers to, in a fixed order (virtual fields included). */
+  forEachValue(fn: (v: Value) => void): void {
+    for (const f of this.frames) for (const v of f.values) fn(v);
+    for (const [, d] of this.virtuals) {
+      if (d.kind === "object") for (const [, v] of d.fields) fn(v);
+      else for (const v of d.items) fn(v);
+    }
+    for (const w of this.pendingWrites) {
+      fn(w.obj);
+      if (w.kind === "item") fn(w.index);
+      fn(w.value);
+    }
+  }
+
+  /** A copy with every value mapped through `fn` (virtual placeholders too). */
+  map(fn: (v: Value) => Value): Snapshot {
+    const virtuals = new Map<Value, VirtualDesc>();
+    for (const [k, d] of this.virtuals) {
+      virtuals.set(
+        fn(k),
+        d.kind === "object"
+          ? { kind: "object", cls: d.cls, fields: d.fields.map(([f, v]) => [f, fn(v)]) }
+          : { kind: "array", descr: d.descr, items: d.items.map(fn) },
+      );
+    }
+    return new Snapshot(
+      this.frames.map((f) => ({ code: f.code, pc: f.pc, values: f.values.map(fn) })),
+      virtuals,
+      this.pendingWrites.map((w) =>
+        w.kind === "field"
+          ? { ...w, obj: fn(w.obj), value: fn(w.value) }
+          : { ...w, obj: fn(w.obj), index: fn(w.index), value: fn(w.value) },
+      ),
+      this.afterCallRaising,
+    );
+  }
+
+  /**
+   * The values the compiled code must hand back when this guard fails: every
+   * non-constant value referred to, except placeholders of virtuals, each once.
+   */
+  failArgs(): Value[] {
+    const seen = new Set<Value>();
+    const out: Value[] = [];
+    this.forEachValue((v) => {
+      if (v instanceof Const || seen.has(v) || this.virtuals.has(v)) return;
+      seen.add(v);
+      out.push(v);
+    });
+    return out;
+  }
+}
+
+let nextOpId = 0;
+
+/** One operation of a trace; also the value it produces. */
+export class Op {
+  readonly id = nextOpId++;
+  readonly kind: Kind | "-";
+  /** Resume data, for guards. */
+  snapshot: Snapshot | null = null;
+  /** Set by the backend: this guard's index in its function's exit table. */
+  guardIndex = -1;
+  constructor(
+    readonly name: OpName,
+    public args: Value[],
+    readonly descr: Descr | null = null,
+  ) {
+    this.kind = resultKindOf(name, args, descr);
+  }
+}
+
+/** The kind of the value `name` produces with these arguments and descriptor. */
+export function resultKindOf(name: OpName, args: readonly Value[], descr: Descr | null): Kind | "-" {
+  const r = OPS[name].result;
+  if (r === "descr") {
+    if (descr instanceof FieldDescr) return descr.kind;
+    if (descr instanceof ArrayDescrClass) return descr.itemKind;
+    if (descr instanceof CallDescr) return descr.resultKind;
+    throw new Error(`op ${name} needs a descriptor that gives its result kind`);
+  }
+  if (name === "same_as") return args[0]!.kind;
+  return r;
+}
+
+/** What a trace is: a loop (label … jump), or a bridge/entry that ends in a jump or finish. */
+export type TraceKind = "loop" | "bridge" | "entry";
+
+/** A trace: input arguments and a straight line of operations. */
+export class Trace {
+  constructor(
+    readonly inputs: InputArg[],
+    readonly ops: Op[],
+    public kind: TraceKind = "loop",
+    public title = "",
+  ) {}
+
+  /** Number of ops that do real work (no labels or debug markers). */
+  get realOpCount(): number {
+    let n = 0;
+    for (const op of this.ops) if (!OPS[op.name].marker) n++;
+    return n;
+  }
+}
