@@ -11,7 +11,7 @@
  */
 
 import { type ArrayDescr, type ClassDescr, type Descr, CallDescr, FieldDescr, ArrayDescr as ArrayDescrClass } from "./descr.js";
-import { type Kind, type OpName, OPS } from "./ops.js";
+import { type Kind, type OpName, OPS, opInfo } from "./ops.js";
 
 /** Anything an op can take as an argument. */
 export type Value = Const | InputArg | Op;
@@ -186,7 +186,7 @@ export class Trace {
   /** Number of ops that do real work (no labels or debug markers). */
   get realOpCount(): number {
     let n = 0;
-    for (const op of this.ops) if (!OPS[op.name].marker) n++;
+    for (const op of this.ops) if (!opInfo(op.name).marker) n++;
     return n;
   }
 }

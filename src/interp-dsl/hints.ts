@@ -1,0 +1,141 @@
+/**
+ * @fileoverview The hints an interpreter imports (`import { JitDriver, promote } from
+ * "tsjit/hints"`): the only way an interpreter talks to the JIT.
+ *
+ * Every hint is inert when the JIT is off: `jitMergePoint` and `canEnterJit` do
+ * nothing, `promote` returns its argument, the registration functions return the
+ * function they are given, and `weAreJitted` is false. The interpreter is then ordinary
+ * TypeScript. The translator (`translator.ts`) recognises the hints in the source and
+ * gives them their meaning in the JIT: the tracer reads them from the jitcodes, and the
+ * plain interpreter's `canEnterJit` calls are rewritten into calls of the driver's
+ * engine.
+ */
+
+/** What the translator wires into a driver when the JIT is on (see tracer/engine.ts). */
+export interface DriverEngine {
+  /**
+   * Called by the plain interpreter at a `canEnterJit` site. Returns null to go on
+   * interpreting, or where the JIT left the interpreter: at a merge point with new
+   * green and red values, or after the portal returned.
+   */
+  canEnterJit(site: number, greens: unknown[], reds: unknown[]): EngineExit | null;
+}
+
+/** Where compiled code or the tracer handed control back to the plain interpreter. */
+export type EngineExit = { readonly done: false; readonly values: unknown[] } | { readonly done: true; readonly value: unknown };
+
+/** The description of a driver: its variables and how to print a location. */
+export interface JitDriverSpec<G extends string, R extends string> {
+  /** A name for logs; defaults to the portal function's name. */
+  readonly name?: string;
+  /**
+   * Variables that identify a position in the guest program (a pc, the code object).
+   * A loop is traced and compiled per tuple of green values, which are constants in the
+   * trace.
+   */
+  readonly greens: readonly G[];
+  /** The other variables live at the merge point (the guest's state); trace inputs. */
+  readonly reds: readonly R[];
+  /**
+   * Prints the guest location of the given green values (in `greens` order) for trace
+   * logs, e.g. `pc=12 '['`. Runs only when a trace is recorded or printed.
+   */
+  readonly getPrintableLocation?: (...greens: never[]) => string;
+}
+
+/**
+ * A JIT driver: declares the interpreter's dispatch loop (the portal) and its variables.
+ *
+ * Contract: declare it once, as a module-level `const` initialised with an object
+ * literal whose `greens` and `reds` are array literals of variable names. The portal
+ * is the function whose top-level `while` loop starts with `driver.jitMergePoint(...)`.
+ */
+export class JitDriver<G extends string, R extends string> {
+  /** Set by the runtime when the JIT is on; null means inert. */
+  $engine: DriverEngine | null = null;
+  readonly spec: JitDriverSpec<G, R>;
+  constructor(spec: JitDriverSpec<G, R>) {
+    this.spec = spec;
+  }
+
+  /**
+   * Marks the start of one step of the interpreter's dispatch loop.
+   *
+   * Contract: the first statement of the body of a top-level `while` loop of the portal
+   * function, called with every green and red variable by name (`{ pc, code, frame }`,
+   * shorthand properties). Every variable live at this point must be a green or a red.
+   * Traces begin and close here; compiled code leaves to the interpreter here.
+   */
+  jitMergePoint(_vars: { [K in G | R]: unknown }): void {}
+
+  /**
+   * Marks a place where the guest program jumps backwards (the end of a guest loop),
+   * with the values the variables will have at the next `jitMergePoint`.
+   *
+   * Contract: the last thing before the dispatch loop goes back to its top (followed
+   * only by `continue` or by the end of the loop body), never inside `try`. The JIT counts
+   * how often each tuple of green values passes here; past the threshold it traces the
+   * guest loop, and once compiled it runs it from here.
+   */
+  canEnterJit(_vars: { [K in G | R]: unknown }): void {}
+
+  /** Rewritten call of a `canEnterJit` site (jit variant only). */
+  $canEnterJit(site: number, greens: unknown[], reds: unknown[]): EngineExit | null {
+    return this.$engine === null ? null : this.$engine.canEnterJit(site, greens, reds);
+  }
+}
+
+/**
+ * Turns a run-time value into a trace constant: the tracer records a guard that the
+ * value equals what it saw, and the rest of the trace is specialised for it.
+ *
+ * Contract: returns `value` unchanged. Use it on values that take few distinct values
+ * at a given place (a class, a code object, a small integer), never on values that
+ * change every iteration: every new value fails the guard.
+ */
+export function promote<T>(value: T): T {
+  return value;
+}
+
+/**
+ * Declares `fn` elidable: its result depends only on its arguments (object arguments
+ * by identity, plus immutable state reachable from them), and calling it has no
+ * effect anyone could observe except through the result. A call with constant
+ * arguments is folded to its result at trace time; other calls become pure calls that
+ * common-subexpression elimination may share. The tracer never looks inside.
+ *
+ * Contract: call at module top level, `elidable(myFunction);`, with a function
+ * declared in the same module. Returns `fn`.
+ */
+export function elidable<F extends (...args: never[]) => unknown>(fn: F): F {
+  return fn;
+}
+
+/**
+ * Declares that the tracer must not trace into `fn`: calls become residual calls (the
+ * compiled code calls the function) with the effects the translator computed.
+ *
+ * Contract: call at module top level with a function declared in the same module.
+ */
+export function dontLookInside<F extends (...args: never[]) => unknown>(fn: F): F {
+  return fn;
+}
+
+/**
+ * Declares that the loops in `fn` may be unrolled into a trace (they run a small,
+ * bounded number of times). By default the tracer does not inline functions that
+ * contain loops (it calls them), as RPython does.
+ *
+ * Contract: call at module top level with a function declared in the same module.
+ */
+export function unrollSafe<F extends (...args: never[]) => unknown>(fn: F): F {
+  return fn;
+}
+
+/**
+ * True in code that the JIT traced or compiled, false when interpreted normally. Use it
+ * only for behaviour that is invisible to the guest (statistics, assertions).
+ */
+export function weAreJitted(): boolean {
+  return false;
+}

@@ -1,0 +1,212 @@
+/**
+ * @fileoverview The JIT engine behind a driver: warm-up counters per tuple of green
+ * values, tracing when a loop gets hot, optimizing and compiling the trace, running
+ * compiled code, and resuming through the blackhole interpreter when a guard fails.
+ *
+ * The plain interpreter calls `canEnterJit` at every guest backward jump. A compiled
+ * loop is entered from there; when it exits (a failed guard), the blackhole runs the
+ * interpreter's frames to the next merge point, and if a loop is compiled for the green
+ * values found there the engine enters it directly, else it hands the green and red
+ * values back to the plain interpreter, which continues at its merge point.
+ */
+
+import { performance } from "node:perf_hooks";
+import { TargetToken } from "../ir/descr.js";
+import { printTrace } from "../ir/printer.js";
+import type { Trace } from "../ir/trace.js";
+import type { DriverEngine, EngineExit, JitDriver } from "../interp-dsl/hints.js";
+import type { Unit } from "../interp-dsl/jitcode.js";
+import { compileTrace, type CompiledTrace } from "../backend/compile.js";
+import { optimize, ALL_PASSES } from "../optimizer/pipeline.js";
+import { runBlackhole, type BlackholeExit } from "./blackhole.js";
+import { MetaInterp } from "./meta-interp.js";
+import { framesFromSnapshot } from "./resume.js";
+import { JitStats } from "./stats.js";
+
+/** Tunable parameters (`--threshold`, `--jit-param name=value`). */
+export interface JitParams {
+  /** Passes of a canEnterJit site (per green values) before tracing starts. */
+  threshold: number;
+  /** Ops in a trace before tracing is aborted. */
+  traceLimit: number;
+  /** Meta-level frames deep the tracer inlines before calling instead. */
+  inlineDepthLimit: number;
+  /** Aborted traces of one loop before it is left to the interpreter for good. */
+  maxAborts: number;
+  /** Optimization passes to run, in pipeline order. */
+  enableOpts: readonly string[];
+}
+
+export const DEFAULT_PARAMS: JitParams = {
+  threshold: 200,
+  traceLimit: 6000,
+  inlineDepthLimit: 30,
+  maxAborts: 3,
+  enableOpts: ALL_PASSES,
+};
+
+/** Compilation state of one tuple of green values. */
+interface JitCell {
+  readonly greens: unknown[];
+  counter: number;
+  aborts: number;
+  blacklisted: boolean;
+  code: CompiledTrace | null;
+  token: TargetToken | null;
+}
+
+/** The engine of one JitDriver. */
+export class Engine implements DriverEngine {
+  private readonly cells = new Map<unknown, unknown>();
+  private readonly byToken = new Map<TargetToken, JitCell>();
+  private tracing = false;
+  private loopCount = 0;
+  readonly stats = new JitStats();
+
+  constructor(
+    private readonly unit: Unit,
+    private readonly driver: JitDriver<string, string>,
+    readonly params: JitParams,
+    /** Receives every trace as text (unoptimized and optimized), or null. */
+    private readonly log: ((text: string) => void) | null = null,
+  ) {}
+
+  canEnterJit(_site: number, greens: unknown[], reds: unknown[]): EngineExit | null {
+    if (this.tracing) return null;
+    const cell = this.cell(greens);
+    if (cell.code) return this.run(cell, reds);
+    if (cell.blacklisted || ++cell.counter < this.params.threshold) return null;
+    cell.counter = 0;
+    return this.traceFrom(cell, greens, reds);
+  }
+
+  /** The printable location of a merge point with these greens. */
+  location(greens: readonly unknown[]): string {
+    const fn = this.driver.spec.getPrintableLocation as ((...g: unknown[]) => string) | undefined;
+    if (!fn) return greens.map((g) => (typeof g === "object" ? "<obj>" : String(g))).join(", ");
+    try {
+      return fn(...greens);
+    } catch {
+      return "?";
+    }
+  }
+
+  private cell(greens: readonly unknown[]): JitCell {
+    let m: Map<unknown, unknown> = this.cells;
+    const n = greens.length;
+    for (let i = 0; i < n - 1; i++) {
+      let next = m.get(greens[i]) as Map<unknown, unknown> | undefined;
+      if (!next) m.set(greens[i], (next = new Map()));
+      m = next;
+    }
+    let c = m.get(greens[n - 1]) as JitCell | undefined;
+    if (!c) {
+      c = { greens: [...greens], counter: 0, aborts: 0, blacklisted: false, code: null, token: null };
+      m.set(greens[n - 1], c);
+    }
+    return c;
+  }
+
+  private traceFrom(cell: JitCell, greens: unknown[], reds: unknown[]): EngineExit | null {
+    const where = this.location(greens);
+    const token = new TargetToken(`Loop${this.loopCount}`);
+    const t0 = performance.now();
+    this.tracing = true;
+    let outcome;
+    try {
+      outcome = new MetaInterp(this.unit, this, token).trace(greens, reds, `${this.driver.spec.name ?? "loop"}: ${where}`);
+    } finally {
+      this.tracing = false;
+    }
+    this.stats.tracingMs += performance.now() - t0;
+    if (outcome.kind === "abort") {
+      this.stats.abort(where, outcome.reason);
+      if (++cell.aborts >= this.params.maxAborts) {
+        cell.blacklisted = true;
+        this.stats.blacklist(where, outcome.reason);
+      }
+      this.log?.(`# aborted (${outcome.reason}) after ${outcome.partial.ops.length} ops: ${where}\n`);
+      return this.continueAt(this.blackhole(() => runBlackhole(this.unit, outcome.frames, outcome.pending)));
+    }
+    this.loopCount++;
+    this.install(cell, outcome.trace, token, where);
+    const exit: BlackholeExit = { done: false, values: outcome.values };
+    return this.continueAt(exit);
+  }
+
+  /** Optimizes and compiles `trace` and attaches it to `cell`. */
+  private install(cell: JitCell, trace: Trace, token: TargetToken, where: string): void {
+    this.log?.(printTrace(trace));
+    const t1 = performance.now();
+    const optimized = optimize(trace, { enable: this.params.enableOpts, stats: this.stats.opt });
+    const t2 = performance.now();
+    optimized.title = `${trace.title} (optimized)`;
+    const compiled = compileTrace(optimized, token.name);
+    this.stats.optimizingMs += t2 - t1;
+    this.stats.compilingMs += performance.now() - t2;
+    this.log?.(printTrace(optimized, { guardIndices: true }));
+    cell.code = compiled;
+    cell.token = token;
+    this.byToken.set(token, cell);
+    this.stats.compiled(where, trace.kind, trace.ops.length, optimized.ops.length);
+  }
+
+  /** The compiled loop at these greens, for the tracer to jump to. */
+  loopTokenFor(greens: readonly unknown[]): TargetToken | null {
+    const c = this.cell(greens);
+    return c.code && c.token && c.code.jumpTargets.length === 0 ? c.token : null;
+  }
+
+  get traceLimit(): number {
+    return this.params.traceLimit;
+  }
+  get inlineDepthLimit(): number {
+    return this.params.inlineDepthLimit;
+  }
+
+  /** Runs compiled code from `cell` until control must return to the interpreter. */
+  private run(cell: JitCell, reds: unknown[]): EngineExit | null {
+    let code = cell.code!;
+    let args = reds;
+    for (;;) {
+      const r = code.fn(...args);
+      if (r < 0) {
+        const target = this.byToken.get(code.jumpTargets[-1 - r]!)!;
+        args = code.buffer.slice(0, this.unit.portal!.reds.length);
+        code = target.code!;
+        continue;
+      }
+      const exit = code.exits[r]!;
+      exit.failures++;
+      this.stats.guardFailures++;
+      const buf = code.buffer;
+      const pending = exit.snapshot.afterCallRaising ? { error: buf.exc } : null;
+      buf.exc = undefined;
+      const frames = framesFromSnapshot(exit.snapshot, (v) => buf[exit.slots.get(v)!]);
+      const bh = this.blackhole(() => runBlackhole(this.unit, frames, pending));
+      if (bh.done) return bh;
+      const next = this.cell(bh.values.slice(0, this.unit.portal!.greens.length));
+      if (!next.code) return bh;
+      code = next.code;
+      args = bh.values.slice(this.unit.portal!.greens.length);
+    }
+  }
+
+  private blackhole(fn: () => BlackholeExit): BlackholeExit {
+    const t0 = performance.now();
+    try {
+      return fn();
+    } finally {
+      this.stats.blackholeMs += performance.now() - t0;
+    }
+  }
+
+  /** Goes on from a merge point: into compiled code if there is some, else back to the interpreter. */
+  private continueAt(exit: BlackholeExit): EngineExit {
+    if (exit.done) return exit;
+    const ng = this.unit.portal!.greens.length;
+    const cell = this.cell(exit.values.slice(0, ng));
+    if (cell.code) return this.run(cell, exit.values.slice(ng)) ?? exit;
+    return exit;
+  }
+}

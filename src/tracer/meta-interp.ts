@@ -1,0 +1,360 @@
+/**
+ * @fileoverview The tracer: a meta-interpreter that runs the interpreter's jitcodes on
+ * concrete values — really running the guest program — while recording every operation
+ * into a trace.
+ *
+ * Each register holds a concrete value and a trace value (its "box"): a Const when the
+ * value is known at trace time (greens, constants, reads of readonly fields of
+ * constants), otherwise an input argument or the op that produced it. Operations on
+ * constants are folded as they are recorded, so the interpreter's dispatch on a green
+ * pc leaves nothing in the trace. Branches on non-constant values record guards with
+ * resume data (the live registers of every frame). Calls into translated functions are
+ * inlined (new frames), unless the function contains a loop (as in RPython, such calls
+ * stay calls), is hinted `dontLookInside` or `elidable`; host calls are residual.
+ *
+ * The trace closes when the portal frame reaches its merge point with the green values
+ * it started from; it ends with a jump when it reaches another compiled loop; it
+ * aborts past the length limit or on anything it cannot follow (an exception, the
+ * portal returning), handing its concrete frames to the blackhole interpreter.
+ */
+
+import { CallDescr, ClassDescr, EFFECTS_ALL, EFFECTS_NONE, LocationDescr, TargetToken, type Descr } from "../ir/descr.js";
+import { opInfo, type OpName } from "../ir/ops.js";
+import { executeOp } from "../ir/semantics.js";
+import { Const, InputArg, kindOfJsValue, Op, Snapshot, Trace, type FrameSnapshot, type Value } from "../ir/trace.js";
+import type { Insn, JitCode, Unit } from "../interp-dsl/jitcode.js";
+import type { Frame, PendingException } from "./blackhole.js";
+
+/** A tracer frame: concrete registers plus their trace values. */
+export interface TraceFrame extends Frame {
+  readonly boxes: Value[];
+}
+
+/** What the tracer needs from the engine. */
+export interface TracerHost {
+  /** The compiled loop entered at these greens, if any (its label's token). */
+  loopTokenFor(greens: readonly unknown[]): TargetToken | null;
+  /** The printable location of a merge point. */
+  location(greens: readonly unknown[]): string;
+  readonly traceLimit: number;
+  readonly inlineDepthLimit: number;
+}
+
+/** How tracing ended. */
+export type TraceOutcome =
+  /** Closed a loop; `values` are greens then reds at the merge point where it closed. */
+  | { readonly kind: "loop"; readonly trace: Trace; readonly values: unknown[] }
+  /** Reached another compiled loop; `values` are greens then reds there. */
+  | { readonly kind: "entry"; readonly trace: Trace; readonly target: TargetToken; readonly values: unknown[] }
+  /** Gave up; the blackhole continues from `frames`. */
+  | { readonly kind: "abort"; readonly reason: string; readonly frames: Frame[]; readonly pending: PendingException | null; readonly partial: Trace };
+
+class Abort {
+  constructor(
+    readonly reason: string,
+    readonly pending: PendingException | null = null,
+  ) {}
+}
+
+/** Records one trace starting at the portal's merge point. */
+export class MetaInterp {
+  private readonly frames: TraceFrame[] = [];
+  private readonly ops: Op[] = [];
+  private readonly inputs: InputArg[] = [];
+  private readonly knownClass = new Map<Value, ClassDescr>();
+  private readonly callDescrs = new Map<string, CallDescr>();
+  private startGreens: unknown[] = [];
+  private started = false;
+  private result: TraceOutcome | null = null;
+
+  constructor(
+    private readonly unit: Unit,
+    private readonly host: TracerHost,
+    private readonly token: TargetToken,
+  ) {}
+
+  /** Traces from the merge point with the given green and red values. */
+  trace(greens: readonly unknown[], reds: readonly unknown[], title: string): TraceOutcome {
+    const portal = this.unit.portal!;
+    const code = this.unit.codes[portal.code]!;
+    const mergePc = code.insns.findIndex((i) => i.o === "merge");
+    const merge = code.insns[mergePc] as Extract<Insn, { o: "merge" }>;
+    const frame: TraceFrame = { code, pc: mergePc, regs: new Array(code.nregs), boxes: new Array(code.nregs), retDst: -1 };
+    merge.g.forEach((r, i) => {
+      frame.regs[r] = greens[i];
+      frame.boxes[r] = Const.of(greens[i]);
+    });
+    merge.r.forEach((r, i) => {
+      const arg = new InputArg(kindOfJsValue(reds[i]));
+      this.inputs.push(arg);
+      frame.regs[r] = reds[i];
+      frame.boxes[r] = arg;
+    });
+    this.frames.push(frame);
+    this.startGreens = [...greens];
+    this.record("label", [...this.inputs], this.token);
+    try {
+      while (this.result === null) this.step();
+      return this.result;
+    } catch (e) {
+      if (!(e instanceof Abort)) throw e;
+      return { kind: "abort", reason: e.reason, frames: this.frames, pending: e.pending, partial: new Trace(this.inputs, this.ops, "loop", title) };
+    } finally {
+      if (this.result && this.result.kind !== "abort") this.result.trace.title = title;
+    }
+  }
+
+  // ---- recording ----
+
+  private record(name: OpName, args: Value[], descr: Descr | null = null): Op {
+    const op = new Op(name, args, descr);
+    this.ops.push(op);
+    if (this.ops.length > this.host.traceLimit) throw new Abort("trace too long");
+    return op;
+  }
+
+  /** Resume data: every frame with the trace values of its live registers. */
+  private snapshot(afterCallRaising = false): Snapshot {
+    const frames: FrameSnapshot[] = this.frames.map((f) => ({
+      code: f.code,
+      pc: f.pc,
+      values: Array.from(f.code.liveIn![f.pc]!, (r) => f.boxes[r] ?? Const.of(undefined)),
+    }));
+    return new Snapshot(frames, new Map(), [], afterCallRaising);
+  }
+
+  private guard(name: OpName, args: Value[], descr: Descr | null = null, afterCall = false): void {
+    const op = this.record(name, args, descr);
+    op.snapshot = this.snapshot(afterCall);
+  }
+
+  private box(f: TraceFrame, operand: number): Value {
+    return operand >= 0 ? f.boxes[operand]! : (this.constBox(operand));
+  }
+  private value(f: TraceFrame, operand: number): unknown {
+    return operand >= 0 ? f.regs[operand] : this.unit.consts[-operand - 1];
+  }
+  private readonly constBoxes = new Map<number, Const>();
+  private constBox(operand: number): Const {
+    let c = this.constBoxes.get(operand);
+    if (!c) {
+      c = Const.of(this.unit.consts[-operand - 1]);
+      this.constBoxes.set(operand, c);
+    }
+    return c;
+  }
+  private set(f: TraceFrame, reg: number, v: unknown, box: Value): void {
+    if (reg < 0) return;
+    f.regs[reg] = v;
+    f.boxes[reg] = box;
+  }
+
+  /** Makes `box` a constant behind a guard_value, returning the constant. */
+  private promote(box: Value, v: unknown): Const {
+    if (box instanceof Const) return box;
+    this.guard("guard_value", [box, Const.of(v)]);
+    return Const.of(v);
+  }
+
+  // ---- the meta-interpreter ----
+
+  private step(): void {
+    const f = this.frames[this.frames.length - 1]!;
+    const ins = f.code.insns[f.pc]!;
+    switch (ins.o) {
+      case "move":
+        this.set(f, ins.d, this.value(f, ins.a), this.box(f, ins.a));
+        f.pc++;
+        return;
+      case "op":
+        return this.irOp(f, ins);
+      case "goto":
+        f.pc = ins.t;
+        return;
+      case "br": {
+        const v = this.value(f, ins.a);
+        const b = this.box(f, ins.a);
+        if (!(b instanceof Const)) this.guard(v ? "guard_true" : "guard_false", [b]);
+        f.pc = v ? f.pc + 1 : ins.t;
+        return;
+      }
+      case "switch": {
+        const v = this.value(f, ins.a);
+        const b = this.box(f, ins.a);
+        if (!(b instanceof Const)) {
+          this.promote(b, v);
+          if (ins.a >= 0) f.boxes[ins.a] = Const.of(v);
+        }
+        const c = ins.cases.find((x) => this.value(f, x[0]) === v);
+        f.pc = c ? c[1] : ins.t;
+        return;
+      }
+      case "promote": {
+        const v = this.value(f, ins.a);
+        const c = this.promote(this.box(f, ins.a), v);
+        this.set(f, ins.d, v, c);
+        f.pc++;
+        return;
+      }
+      case "call": {
+        const code = this.unit.codes[ins.f]!;
+        return this.callCode(f, code, ins.a, ins.d, null);
+      }
+      case "callm":
+        return this.callMethod(f, ins);
+      case "rcall": {
+        const descr = this.unit.descrs[ins.descr] as CallDescr;
+        const args = ins.a.map((a) => this.box(f, a));
+        return this.residual(f, descr, args, ins.a.map((a) => this.value(f, a)), ins.d, ins.p === true);
+      }
+      case "ret": {
+        const v = ins.a === null ? undefined : this.value(f, ins.a);
+        const b = ins.a === null ? Const.of(undefined) : this.box(f, ins.a);
+        this.frames.pop();
+        const caller = this.frames[this.frames.length - 1];
+        if (!caller) {
+          this.frames.push(f);
+          throw new Abort("the portal returned while tracing");
+        }
+        this.set(caller, f.retDst, v, b);
+        caller.pc++;
+        return;
+      }
+      case "throw":
+        throw new Abort("an exception was raised while tracing", { error: this.value(f, ins.a) });
+      case "merge":
+        return this.mergePoint(f, ins);
+      case "cej":
+        f.pc++;
+        return;
+    }
+  }
+
+  private irOp(f: TraceFrame, ins: Extract<Insn, { o: "op" }>): void {
+    const descr = this.unit.descrs[ins.descr] ?? null;
+    const boxes = ins.a.map((a) => this.box(f, a));
+    const args = ins.a.map((a) => this.value(f, a));
+    let v: unknown;
+    try {
+      v = executeOp(ins.n, args, descr);
+    } catch (e) {
+      throw new Abort(`${ins.n} raised an exception`, { error: e });
+    }
+    const info = opInfo(ins.n);
+    const allConst = boxes.every((b) => b instanceof Const);
+    const immutable = descr !== null && (descr as { immutable?: boolean }).immutable === true;
+    if ((info.pure || (immutable && (ins.n === "getfield" || ins.n === "getarrayitem" || ins.n === "arraylen"))) && allConst) {
+      this.set(f, ins.d, v, Const.of(v));
+    } else {
+      const op = this.record(ins.n, boxes, descr);
+      this.set(f, ins.d, v, op);
+    }
+    f.pc++;
+  }
+
+  private mergePoint(f: TraceFrame, ins: Extract<Insn, { o: "merge" }>): void {
+    if (this.frames.length > 1) {
+      f.pc++;
+      return;
+    }
+    const greens = ins.g.map((r) => this.value(f, r));
+    if (this.started) {
+      ins.g.forEach((r, i) => (f.boxes[r] = this.promote(this.box(f, r), greens[i])));
+      const reds = ins.r.map((r) => this.box(f, r));
+      const values = [...greens, ...ins.r.map((r) => this.value(f, r))];
+      if (greens.every((g, i) => g === this.startGreens[i])) {
+        this.record("jump", reds, this.token);
+        this.result = { kind: "loop", trace: new Trace(this.inputs, this.ops, "loop"), values };
+        return;
+      }
+      const target = this.host.loopTokenFor(greens);
+      if (target) {
+        this.record("jump", reds, target);
+        this.ops.shift(); // an entry trace has no label of its own
+        this.result = { kind: "entry", trace: new Trace(this.inputs, this.ops, "entry"), target, values };
+        return;
+      }
+    }
+    this.started = true;
+    this.record("debug_merge_point", [], new LocationDescr(this.host.location(greens), greens));
+    f.pc++;
+  }
+
+  private shouldInline(code: JitCode): boolean {
+    if (code.dontLookInside || code.elidable || code.insns.length === 0) return false;
+    if (code.hasLoop && !code.unrollSafe) return false;
+    return this.frames.length < this.host.inlineDepthLimit;
+  }
+
+  private callCode(f: TraceFrame, code: JitCode, operands: readonly number[], d: number, methodName: string | null): void {
+    if (this.shouldInline(code)) {
+      const nf: TraceFrame = { code, pc: 0, regs: new Array(code.nregs), boxes: new Array(code.nregs), retDst: d };
+      operands.forEach((a, i) => {
+        nf.regs[i] = this.value(f, a);
+        nf.boxes[i] = this.box(f, a);
+      });
+      this.frames.push(nf);
+      return;
+    }
+    const boxes = operands.map((a) => this.box(f, a));
+    const values = operands.map((a) => this.value(f, a));
+    const pure = code.elidable;
+    if (methodName === null && code.fnConst >= 0) throw new Abort(`cannot call ${code.name} (reached by super or as a static method) residually`);
+    if (methodName !== null) {
+      // A method: spelled recv.m(args), arg 0 unused.
+      const m = methodName;
+      const descr = this.callDescr(`${code.name}`, { kind: "method", method: m }, pure);
+      this.residual(f, descr, [Const.of(undefined), ...boxes], [undefined, ...values], d, pure);
+    } else {
+      const fn = this.unit.consts[-code.fnConst - 1];
+      const descr = this.callDescr(code.name, { kind: "function" }, pure);
+      this.residual(f, descr, [Const.of(fn), ...boxes], [fn, ...values], d, pure);
+    }
+  }
+
+  private callDescr(name: string, spelling: CallDescr["spelling"], pure: boolean): CallDescr {
+    const key = `${name}/${JSON.stringify(spelling)}/${pure}`;
+    let d = this.callDescrs.get(key);
+    if (!d) {
+      d = new CallDescr(name, "v", pure ? EFFECTS_NONE : EFFECTS_ALL, true, spelling);
+      this.callDescrs.set(key, d);
+    }
+    return d;
+  }
+
+  private callMethod(f: TraceFrame, ins: Extract<Insn, { o: "callm" }>): void {
+    const recv = this.value(f, ins.a[0]!);
+    const recvBox = this.box(f, ins.a[0]!);
+    const info = recv != null ? this.unit.classByCtor.get((recv as object).constructor) : undefined;
+    const code = info?.methods.get(ins.m);
+    if (!info || !code) {
+      const descr = this.callDescr(`.${ins.m}`, { kind: "method", method: ins.m }, false);
+      const boxes = ins.a.map((a) => this.box(f, a));
+      const values = ins.a.map((a) => this.value(f, a));
+      return this.residual(f, descr, [Const.of(undefined), ...boxes], [undefined, ...values], ins.d, false);
+    }
+    if (!(recvBox instanceof Const) && this.knownClass.get(recvBox) !== info.descr) {
+      this.guard("guard_class", [recvBox], info.descr);
+      this.knownClass.set(recvBox, info.descr);
+    }
+    this.callCode(f, code, ins.a, ins.d, ins.m);
+  }
+
+  private residual(f: TraceFrame, descr: CallDescr, boxes: Value[], values: unknown[], d: number, pure: boolean): void {
+    let v: unknown;
+    try {
+      v = executeOp("call", values, descr);
+    } catch (e) {
+      throw new Abort(`${descr.name} raised an exception`, { error: e });
+    }
+    if (pure && boxes.every((b) => b instanceof Const)) {
+      this.set(f, d, v, Const.of(v));
+      f.pc++;
+      return;
+    }
+    const op = this.record(pure ? "call_pure" : "call", boxes, descr);
+    if (descr.canRaise && !pure) this.guard("guard_no_exception", [], null, true);
+    this.set(f, d, v, op.kind === "-" ? Const.of(v) : op);
+    f.pc++;
+  }
+}

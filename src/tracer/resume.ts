@@ -1,0 +1,51 @@
+/**
+ * @fileoverview Resuming after a failed guard: rebuilds the meta-level frames of the
+ * guard's resume data from the values the compiled code handed back, materializes the
+ * virtual objects the optimizer removed and performs the writes it delayed, so the
+ * blackhole interpreter can go on exactly where the trace left the interpreter.
+ */
+
+import { Const, type Snapshot, type Value } from "../ir/trace.js";
+import { executeOp } from "../ir/semantics.js";
+import type { JitCode } from "../interp-dsl/jitcode.js";
+import type { Frame } from "./blackhole.js";
+
+/** Rebuilds the frames of `snapshot`; `valueOf` gives the run-time value of a trace value. */
+export function framesFromSnapshot(snapshot: Snapshot, valueOf: (v: Value) => unknown): Frame[] {
+  const materialized = new Map<Value, unknown>();
+  const get = (v: Value): unknown => {
+    if (v instanceof Const) return v.value;
+    if (materialized.has(v)) return materialized.get(v);
+    const virt = snapshot.virtuals.get(v);
+    if (!virt) return valueOf(v);
+    if (virt.kind === "object") {
+      const obj = executeOp("new", [], virt.cls);
+      materialized.set(v, obj);
+      for (const [fd, fv] of virt.fields) executeOp("setfield", [obj, get(fv)], fd);
+      return obj;
+    }
+    const arr = executeOp("new_array", [virt.items.length, 0], virt.descr) as unknown[];
+    materialized.set(v, arr);
+    virt.items.forEach((it, i) => (arr[i] = get(it)));
+    return arr;
+  };
+  for (const w of snapshot.pendingWrites) {
+    if (w.kind === "field") executeOp("setfield", [get(w.obj), get(w.value)], w.descr);
+    else executeOp("setarrayitem", [get(w.obj), get(w.index), get(w.value)], w.descr);
+  }
+  const frames: Frame[] = [];
+  snapshot.frames.forEach((fs, k) => {
+    const code = fs.code as JitCode;
+    const regs = new Array<unknown>(code.nregs);
+    const live = code.liveIn![fs.pc]!;
+    live.forEach((r, i) => (regs[r] = get(fs.values[i]!)));
+    let retDst = -1;
+    if (k > 0) {
+      const prev = snapshot.frames[k - 1]!;
+      const call = (prev.code as JitCode).insns[prev.pc]!;
+      retDst = "d" in call ? call.d : -1;
+    }
+    frames.push({ code, pc: fs.pc, regs, retDst });
+  });
+  return frames;
+}

@@ -1,0 +1,56 @@
+/**
+ * @fileoverview What the JIT did, for `--stats`: loops compiled, traces aborted (with
+ * reasons), loops blacklisted, guard failures, optimizer rules applied, and the time
+ * spent tracing, optimizing, compiling and in the blackhole interpreter.
+ */
+
+/** Counters of one run. */
+export class JitStats {
+  tracingMs = 0;
+  optimizingMs = 0;
+  compilingMs = 0;
+  blackholeMs = 0;
+  guardFailures = 0;
+  readonly loops: { where: string; kind: string; ops: number; optimizedOps: number }[] = [];
+  readonly aborts = new Map<string, number>();
+  readonly blacklisted: { where: string; reason: string }[] = [];
+  /** Filled by the optimizer: how often each named rule fired. */
+  readonly opt = { rules: new Map<string, number>() };
+
+  compiled(where: string, kind: string, ops: number, optimizedOps: number): void {
+    this.loops.push({ where, kind, ops, optimizedOps });
+  }
+  abort(where: string, reason: string): void {
+    const key = `${reason} (at ${where})`;
+    this.aborts.set(key, (this.aborts.get(key) ?? 0) + 1);
+  }
+  blacklist(where: string, reason: string): void {
+    this.blacklisted.push({ where, reason });
+  }
+
+  /** The report printed by `--stats`. */
+  report(): string {
+    const ms = (x: number) => `${x.toFixed(1)} ms`;
+    const lines = [
+      "tsjit stats",
+      `  traces compiled:  ${this.loops.length} (${this.loops.filter((l) => l.kind === "loop").length} loops, ${this.loops.filter((l) => l.kind !== "loop").length} entry traces)`,
+    ];
+    for (const l of this.loops) lines.push(`    ${l.kind} at ${l.where}: ${l.ops} ops recorded, ${l.optimizedOps} after optimization`);
+    let aborts = 0;
+    for (const n of this.aborts.values()) aborts += n;
+    lines.push(`  traces aborted:   ${aborts}`);
+    for (const [k, n] of this.aborts) lines.push(`    ${n} x ${k}`);
+    lines.push(`  blacklisted:      ${this.blacklisted.length}`);
+    for (const b of this.blacklisted) lines.push(`    ${b.where}: ${b.reason}`);
+    lines.push(`  guard failures:   ${this.guardFailures}`);
+    lines.push(`  time tracing:     ${ms(this.tracingMs)}`);
+    lines.push(`  time optimizing:  ${ms(this.optimizingMs)}`);
+    lines.push(`  time compiling:   ${ms(this.compilingMs)}`);
+    lines.push(`  time in blackhole: ${ms(this.blackholeMs)}`);
+    if (this.opt.rules.size) {
+      lines.push("  optimizer rules applied:");
+      for (const [k, n] of [...this.opt.rules].sort((a, b) => b[1] - a[1])) lines.push(`    ${String(n).padStart(8)}  ${k}`);
+    }
+    return lines.join("\n") + "\n";
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * @fileoverview Shared helpers of the test suite: running the `tsjit` CLI in a fresh
+ * process, and locating the repository, its examples and the shared corpus.
+ */
+
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export const CORPUS = resolve(ROOT, "../shared/corpus");
+export const CLI = join(ROOT, "bin", "tsjit.js");
+
+export interface CliResult {
+  readonly status: number;
+  readonly stdout: Buffer;
+  readonly stderr: string;
+}
+
+/** Runs `tsjit <args>` with `stdin` as its standard input. */
+export function runCli(args: readonly string[], stdin: Buffer | string = ""): CliResult {
+  const r = spawnSync(process.execPath, [CLI, ...args], { input: stdin, maxBuffer: 1 << 28, cwd: ROOT });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr.toString() };
+}
+
+/** A guest program with its expected output and optional input. */
+export interface GuestProgram {
+  readonly name: string;
+  readonly path: string;
+  readonly input: Buffer;
+  readonly expected: Buffer;
+}
+
+/** Programs `*.<ext>` of `dir` that have a `.out` file next to them. */
+export function programsIn(dir: string, ext: string): GuestProgram[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(`.${ext}`) && existsSync(join(dir, f.slice(0, -ext.length) + "out")))
+    .sort()
+    .map((f) => {
+      const base = join(dir, f.slice(0, -ext.length));
+      return {
+        name: f,
+        path: join(dir, f),
+        input: existsSync(base + "in") ? readFileSync(base + "in") : Buffer.alloc(0),
+        expected: readFileSync(base + "out"),
+      };
+    });
+}
