@@ -31,8 +31,12 @@ export interface GuardExit {
   readonly snapshot: Snapshot;
   /** Position in the exit buffer of each fail argument. */
   readonly slots: Map<Value, number>;
-  /** How often this guard failed. */
+  /** How often this guard failed (before it got a bridge). */
   failures: number;
+  /** The bridge traced from this guard, run instead of resuming. */
+  bridge: CompiledTrace | null;
+  /** Attempts at tracing a bridge that were aborted. */
+  bridgeAborts: number;
 }
 
 /** A compiled trace. */
@@ -81,7 +85,7 @@ export function compileTrace(trace: Trace, name: string): CompiledTrace {
       writes.push(`X[${i}] = ${val(v)};`);
     });
     guard.guardIndex = exits.length;
-    exits.push({ guard, snapshot, slots, failures: 0 });
+    exits.push({ guard, snapshot, slots, failures: 0, bridge: null, bridgeAborts: 0 });
     return `${indent}${writes.join(" ")} return ${guard.guardIndex};`;
   };
 

@@ -30,7 +30,7 @@ const USAGE = `usage:
   tsjit check <interpreter>
 
 <interpreter> is a folder name under interpreters/ (e.g. bf) or a path to an entry module.
-jit params: threshold, trace_limit, inline_depth, max_aborts, enable_opts (e.g. enable_opts=${ALL_PASSES.join(":")})`;
+jit params: threshold, bridge_threshold, trace_limit, inline_depth, max_aborts, enable_opts (e.g. enable_opts=${ALL_PASSES.join(":")})`;
 
 class UsageError extends Error {}
 
@@ -64,6 +64,9 @@ function applyJitParam(params: JitParams, spec: string): void {
         break;
       case "inline_depth":
         params.inlineDepthLimit = parseInt10(name, value);
+        break;
+      case "bridge_threshold":
+        params.bridgeThreshold = Math.max(1, parseInt10(name, value));
         break;
       case "max_aborts":
         params.maxAborts = Math.max(1, parseInt10(name, value));
@@ -123,7 +126,7 @@ export function interpreterEntry(spec: string): string {
 async function run(o: RunOptions): Promise<number> {
   if (!existsSync(o.program)) throw new UsageError(`program not found: ${o.program}`);
   const source = readFileSync(o.program, "utf8");
-  const translation = translate(interpreterEntry(o.interpreter));
+  const translation = await translate(interpreterEntry(o.interpreter));
   const logParts: string[] = [];
   const loaded = await loadInterpreter(translation, o.jit ? o.params : null, o.log ? (s) => logParts.push(s) : null);
   const main = loaded.entry["main"];
@@ -147,7 +150,7 @@ export async function cli(argv: string[]): Promise<number> {
     if (cmd === "run") return await run(parseRun(rest));
     if (cmd === "check") {
       if (rest.length !== 1) throw new UsageError("check needs an interpreter");
-      const t = translate(interpreterEntry(rest[0]!));
+      const t = await translate(interpreterEntry(rest[0]!));
       process.stdout.write(`ok: ${t.unit.codes.length} jitcodes, portal ${t.unit.portal?.name ?? "none"}\n`);
       return 0;
     }

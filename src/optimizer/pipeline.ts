@@ -1,7 +1,53 @@
-/** @fileoverview TEMPORARY identity pipeline (being replaced by the real passes). */
-import type { Trace } from "../ir/trace.js";
-export interface OptStats { rules: Map<string, number> }
-export const ALL_PASSES: readonly string[] = [];
-export function optimize(trace: Trace, _options: { enable?: readonly string[]; stats?: OptStats } = {}): Trace {
-  return trace;
+/**
+ * @fileoverview The optimizer's pass pipeline: the one place where passes are chained.
+ *
+ * Passes have RPython-style names and run in the order of `ALL_PASSES`; `enable` picks a
+ * subset (the order stays the table's). A pass takes a trace and returns a new one,
+ * never modifying its input (an output may share unchanged Op objects with its input, so
+ * treat a trace as immutable once it has been optimized). Adding a pass is one line in
+ * `PASSES` (plus its import).
+ */
+
+import { type Trace } from "../ir/trace.js";
+import { dce } from "./dce.js";
+import { cse } from "./pure.js";
+import { rewrite } from "./rewrite.js";
+import { type OptStats, countRule, formatOptStats, newOptStats, ruleCount } from "./stats.js";
+
+export { type OptStats, countRule, formatOptStats, newOptStats, ruleCount };
+
+/** One optimization pass. */
+export type Pass = (trace: Trace, stats?: OptStats) => Trace;
+
+/** Every pass, in the order they run. */
+const PASSES = [
+  ["rewrite", rewrite],
+  ["pure", cse],
+  ["dce", dce],
+] as const satisfies readonly (readonly [string, Pass])[];
+
+/** The name of a pass. */
+export type PassName = (typeof PASSES)[number][0];
+
+/** The names of every pass, in the order they run (typed as strings for option parsing). */
+export const ALL_PASSES: readonly string[] = PASSES.map(([name]) => name);
+
+/** Options of `optimize`. */
+export interface OptimizeOptions {
+  /** The passes to run (default: all); unknown names are an error. */
+  readonly enable?: readonly string[];
+  /** Counters that the passes bump for every rule they apply. */
+  readonly stats?: OptStats;
+}
+
+/** Runs the enabled passes over `trace` and returns the optimized trace. */
+export function optimize(trace: Trace, options: OptimizeOptions = {}): Trace {
+  const enable = options.enable ?? ALL_PASSES;
+  for (const name of enable) {
+    if (!ALL_PASSES.includes(name))
+      throw new Error(`unknown optimizer pass '${name}' (known: ${ALL_PASSES.join(", ")})`);
+  }
+  let t = trace;
+  for (const [name, pass] of PASSES) if (enable.includes(name)) t = pass(t, options.stats);
+  return t;
 }

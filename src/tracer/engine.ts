@@ -13,12 +13,12 @@
 import { performance } from "node:perf_hooks";
 import { TargetToken } from "../ir/descr.js";
 import { printTrace } from "../ir/printer.js";
-import type { Trace } from "../ir/trace.js";
+import { Const, InputArg, type Trace, type Value } from "../ir/trace.js";
 import type { DriverEngine, EngineExit, JitDriver } from "../interp-dsl/hints.js";
 import type { Unit } from "../interp-dsl/jitcode.js";
-import { compileTrace, type CompiledTrace } from "../backend/compile.js";
+import { compileTrace, type CompiledTrace, type GuardExit } from "../backend/compile.js";
 import { optimize, ALL_PASSES } from "../optimizer/pipeline.js";
-import { runBlackhole, type BlackholeExit } from "./blackhole.js";
+import { runBlackhole, type BlackholeExit, type Frame } from "./blackhole.js";
 import { MetaInterp } from "./meta-interp.js";
 import { framesFromSnapshot } from "./resume.js";
 import { JitStats } from "./stats.js";
@@ -33,6 +33,8 @@ export interface JitParams {
   inlineDepthLimit: number;
   /** Aborted traces of one loop before it is left to the interpreter for good. */
   maxAborts: number;
+  /** Failures of a guard before a bridge is traced from it. */
+  bridgeThreshold: number;
   /** Optimization passes to run, in pipeline order. */
   enableOpts: readonly string[];
 }
@@ -42,6 +44,7 @@ export const DEFAULT_PARAMS: JitParams = {
   traceLimit: 6000,
   inlineDepthLimit: 30,
   maxAborts: 3,
+  bridgeThreshold: 20,
   enableOpts: ALL_PASSES,
 };
 
@@ -154,7 +157,7 @@ export class Engine implements DriverEngine {
   /** The compiled loop at these greens, for the tracer to jump to. */
   loopTokenFor(greens: readonly unknown[]): TargetToken | null {
     const c = this.cell(greens);
-    return c.code && c.token && c.code.jumpTargets.length === 0 ? c.token : null;
+    return c.code && c.token ? c.token : null;
   }
 
   get traceLimit(): number {
@@ -177,19 +180,83 @@ export class Engine implements DriverEngine {
         continue;
       }
       const exit = code.exits[r]!;
+      const buf = code.buffer;
+      if (exit.bridge) {
+        args = buf.slice(0, exit.slots.size);
+        code = exit.bridge;
+        continue;
+      }
       exit.failures++;
       this.stats.guardFailures++;
-      const buf = code.buffer;
       const pending = exit.snapshot.afterCallRaising ? { error: buf.exc } : null;
       buf.exc = undefined;
       const frames = framesFromSnapshot(exit.snapshot, (v) => buf[exit.slots.get(v)!]);
-      const bh = this.blackhole(() => runBlackhole(this.unit, frames, pending));
+      let bh: BlackholeExit;
+      if (pending === null && exit.failures >= this.params.bridgeThreshold && exit.bridgeAborts < this.params.maxAborts) {
+        bh = this.traceBridge(exit, frames);
+      } else {
+        bh = this.blackhole(() => runBlackhole(this.unit, frames, pending));
+      }
       if (bh.done) return bh;
       const next = this.cell(bh.values.slice(0, this.unit.portal!.greens.length));
       if (!next.code) return bh;
       code = next.code;
       args = bh.values.slice(this.unit.portal!.greens.length);
     }
+  }
+
+  /** Traces and compiles a bridge from a guard that keeps failing; returns where it ended. */
+  private traceBridge(exit: GuardExit, frames: Frame[]): BlackholeExit {
+    const inputs: InputArg[] = [];
+    const inputOf = new Map<Value, InputArg>();
+    for (const [v] of exit.slots) {
+      const arg = new InputArg(v.kind === "-" ? "v" : v.kind);
+      inputs.push(arg);
+      inputOf.set(v, arg);
+    }
+    const boxes = exit.snapshot.frames.map((fs, k) => {
+      const b: Value[] = new Array(frames[k]!.code.nregs);
+      const live = frames[k]!.code.liveIn![fs.pc]!;
+      live.forEach((r, i) => {
+        const v = fs.values[i]!;
+        b[r] = v instanceof Const ? v : inputOf.get(v)!;
+      });
+      return b;
+    });
+    const where = `${this.location(this.greensOf(frames[0]!))}`;
+    const token = new TargetToken(`Bridge${this.loopCount}`);
+    const t0 = performance.now();
+    this.tracing = true;
+    let outcome;
+    try {
+      outcome = new MetaInterp(this.unit, this, token).traceBridge(frames, boxes, inputs, `bridge from guard ${exit.guard.guardIndex} at ${where}`);
+    } finally {
+      this.tracing = false;
+    }
+    this.stats.tracingMs += performance.now() - t0;
+    if (outcome.kind === "abort") {
+      exit.bridgeAborts++;
+      this.stats.abort(`bridge at ${where}`, outcome.reason);
+      return this.blackhole(() => runBlackhole(this.unit, outcome.frames, outcome.pending));
+    }
+    this.loopCount++;
+    this.log?.(printTrace(outcome.trace));
+    const t1 = performance.now();
+    const optimized = optimize(outcome.trace, { enable: this.params.enableOpts, stats: this.stats.opt });
+    const t2 = performance.now();
+    optimized.title = `${outcome.trace.title} (optimized)`;
+    exit.bridge = compileTrace(optimized, token.name);
+    this.stats.optimizingMs += t2 - t1;
+    this.stats.compilingMs += performance.now() - t2;
+    this.log?.(printTrace(optimized, { guardIndices: true }));
+    this.stats.compiled(where, "bridge", outcome.trace.ops.length, optimized.ops.length);
+    return { done: false, values: outcome.values };
+  }
+
+  /** The green values of a portal frame (at any pc: greens are registers of the portal). */
+  private greensOf(frame: Frame): unknown[] {
+    const merge = frame.code.insns.find((i) => i.o === "merge");
+    return merge && merge.o === "merge" ? merge.g.map((r) => frame.regs[r]) : [];
   }
 
   private blackhole(fn: () => BlackholeExit): BlackholeExit {

@@ -104,6 +104,30 @@ export class MetaInterp {
     }
   }
 
+  /**
+   * Traces a bridge: from the state a failed guard describes (`frames`, concrete, with
+   * `boxes` giving each live register's trace value) to the next compiled loop.
+   */
+  traceBridge(frames: Frame[], boxes: Value[][], inputs: InputArg[], title: string): TraceOutcome {
+    frames.forEach((f, i) => this.frames.push({ ...f, boxes: boxes[i]! }));
+    this.inputs.push(...inputs);
+    this.started = true;
+    this.bridge = true;
+    try {
+      while (this.result === null) this.step();
+      return this.result;
+    } catch (e) {
+      if (!(e instanceof Abort)) throw e;
+      return { kind: "abort", reason: e.reason, frames: this.frames, pending: e.pending, partial: new Trace(this.inputs, this.ops, "bridge", title) };
+    } finally {
+      if (this.result && this.result.kind !== "abort") {
+        this.result.trace.title = title;
+        this.result.trace.kind = "bridge";
+      }
+    }
+  }
+  private bridge = false;
+
   // ---- recording ----
 
   private record(name: OpName, args: Value[], descr: Descr | null = null): Op {
@@ -262,7 +286,7 @@ export class MetaInterp {
       ins.g.forEach((r, i) => (f.boxes[r] = this.promote(this.box(f, r), greens[i])));
       const reds = ins.r.map((r) => this.box(f, r));
       const values = [...greens, ...ins.r.map((r) => this.value(f, r))];
-      if (greens.every((g, i) => g === this.startGreens[i])) {
+      if (!this.bridge && greens.every((g, i) => g === this.startGreens[i])) {
         this.record("jump", reds, this.token);
         this.result = { kind: "loop", trace: new Trace(this.inputs, this.ops, "loop"), values };
         return;
@@ -270,7 +294,7 @@ export class MetaInterp {
       const target = this.host.loopTokenFor(greens);
       if (target) {
         this.record("jump", reds, target);
-        this.ops.shift(); // an entry trace has no label of its own
+        if (!this.bridge) this.ops.shift(); // an entry trace has no label of its own
         this.result = { kind: "entry", trace: new Trace(this.inputs, this.ops, "entry"), target, values };
         return;
       }

@@ -1,0 +1,417 @@
+/**
+ * @fileoverview Building a translation (the part of the translator that needs
+ * TypeScript's compiler, loaded only when the cache misses): type-check the program,
+ * index module-level declarations (functions, classes, the JitDriver, hint
+ * registrations), lower every function with the codewriter, find and check the portal,
+ * and emit the `jit` and `nojit` JS variants of every module by editing the source text
+ * and stripping types.
+ */
+
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import ts from "typescript";
+import { CodeWriter, type Resolver } from "./codewriter.js";
+import type { RawConst, RawJitCode, RawUnit } from "./jitcode.js";
+import { computeLiveness } from "./liveness.js";
+import { SubsetError, TranslationError, subsetError } from "./subset.js";
+import { UnitBuilder } from "./unit-builder.js";
+import { HERE, RUNTIME_MODULES } from "./translator.js";
+
+const HINT_NAMES = new Set(["JitDriver", "promote", "elidable", "dontLookInside", "unrollSafe", "weAreJitted"]);
+const REGISTRATIONS = new Set(["elidable", "dontLookInside", "unrollSafe"]);
+
+export interface BuiltModule {
+  readonly path: string;
+  readonly jit: string;
+  readonly nojit: string;
+}
+
+/** Everything about one function the unit will hold. */
+interface Reserved {
+  readonly decl: ts.FunctionLikeDeclaration;
+  readonly name: string;
+  readonly isMethod: boolean;
+  readonly fnConst: number;
+}
+
+interface DriverInfo {
+  readonly greens: string[];
+  readonly reds: string[];
+  readonly index: number;
+  readonly constOperand: number;
+}
+
+/** Translates the interpreter whose entry module is `entry` (an absolute path). */
+export function build(entry: string): { unit: RawUnit; modules: BuiltModule[] } {
+  const program = ts.createProgram([entry], {
+    strict: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    allowImportingTsExtensions: true,
+    noEmit: true,
+    skipLibCheck: true,
+    types: [],
+    paths: { "tsjit/hints": [join(HERE, "hints.d.ts")], "tsjit/io": [join(HERE, "io.d.ts")] },
+  });
+  const checker = program.getTypeChecker();
+  const sources = program
+    .getSourceFiles()
+    .filter((sf) => !sf.isDeclarationFile && !program.isSourceFileDefaultLibrary(sf) && !sf.fileName.includes("/node_modules/"));
+  const diags = sources.flatMap((sf) => [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)]);
+  if (diags.length) {
+    throw new TranslationError(
+      diags.slice(0, 20).map((d) => {
+        const msg = ts.flattenDiagnosticMessageText(d.messageText, "\n");
+        if (!d.file || d.start === undefined) return new Error(msg);
+        const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
+        return new SubsetError(d.file.fileName, line + 1, character + 1, `type error: ${msg}`, "the interpreter must type-check");
+      }),
+    );
+  }
+  const unit = new UnitBuilder(checker);
+  const moduleIndex = new Map<ts.SourceFile, number>();
+  for (const sf of sources) {
+    moduleIndex.set(sf, unit.modules.length);
+    unit.modules.push(sf.fileName);
+  }
+  const codeOfDecl = new Map<ts.Node, number>();
+  const reserved: Reserved[] = [];
+  const hintsOfDecl = new Map<ts.Node, string[]>();
+  const drivers = new Map<ts.Symbol, DriverInfo>();
+  const classOfDecl = new Map<ts.Node, number>();
+  const errors: Error[] = [];
+  const moduleGlobals = new Map<ts.SourceFile, string[]>();
+
+  const resolveAlias = (s: ts.Symbol) => (s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s);
+  const reserve = (decl: ts.FunctionLikeDeclaration, name: string, isMethod: boolean, fnConst: number) => {
+    const idx = unit.reserveCode();
+    codeOfDecl.set(decl, idx);
+    reserved[idx] = { decl, name, isMethod, fnConst };
+  };
+
+  // Index module-level declarations.
+  for (const sf of sources) {
+    const mod = moduleIndex.get(sf)!;
+    const globals: string[] = [];
+    moduleGlobals.set(sf, globals);
+    const classDecls: ts.ClassDeclaration[] = [];
+    for (const st of sf.statements) {
+      if (ts.isFunctionDeclaration(st) && st.name && st.body) {
+        globals.push(st.name.text);
+        reserve(st, st.name.text, false, unit.constOperand({ t: "global", module: mod, name: st.name.text }));
+      } else if (ts.isClassDeclaration(st) && st.name) {
+        globals.push(st.name.text);
+        classDecls.push(st);
+      } else if (ts.isVariableStatement(st)) {
+        for (const d of st.declarationList.declarations) {
+          if (!ts.isIdentifier(d.name)) continue;
+          globals.push(d.name.text);
+          const init = d.initializer;
+          if (init && ts.isNewExpression(init) && ts.isIdentifier(init.expression) && init.expression.text === "JitDriver") {
+            drivers.set(checker.getSymbolAtLocation(d.name)!, readDriverSpec(init, drivers.size, unit.constOperand({ t: "global", module: mod, name: d.name.text })));
+          }
+        }
+      } else if (ts.isEnumDeclaration(st)) {
+        globals.push(st.name.text);
+      } else if (ts.isExpressionStatement(st) && ts.isCallExpression(st.expression) && ts.isIdentifier(st.expression.expression)) {
+        const hint = st.expression.expression.text;
+        const arg = st.expression.arguments[0];
+        if (REGISTRATIONS.has(hint) && arg && ts.isIdentifier(arg)) {
+          const target = resolveAlias(checker.getSymbolAtLocation(arg)!).valueDeclaration;
+          if (!target) errors.push(subsetError(arg, `${hint}() needs a function declared in this module`));
+          else hintsOfDecl.set(target, [...(hintsOfDecl.get(target) ?? []), hint]);
+        }
+      }
+    }
+    for (const cd of classDecls) {
+      const idx = unit.classes.length;
+      classOfDecl.set(cd, idx);
+      const methods: Record<string, number> = {};
+      const fields: string[] = [];
+      for (const m of cd.members) {
+        if (ts.isMethodDeclaration(m) && m.body && ts.isIdentifier(m.name)) {
+          const isStatic = (ts.getCombinedModifierFlags(m) & ts.ModifierFlags.Static) !== 0;
+          reserve(m, `${cd.name!.text}.${m.name.text}`, !isStatic, 0);
+          if (!isStatic) methods[m.name.text] = codeOfDecl.get(m)!;
+        } else if (ts.isPropertyDeclaration(m) && ts.isIdentifier(m.name)) fields.push(m.name.text);
+      }
+      unit.classes.push({ name: cd.name!.text, ctorConst: -unit.constOperand({ t: "global", module: mod, name: cd.name!.text }) - 1, parent: -1, methods, fields });
+    }
+  }
+  // Parents, now that every class has an index.
+  for (const [cd, idx] of classOfDecl) {
+    const ext = (cd as ts.ClassDeclaration).heritageClauses?.find((h) => h.token === ts.SyntaxKind.ExtendsKeyword)?.types[0];
+    if (!ext) continue;
+    const psym = checker.getSymbolAtLocation(ext.expression);
+    const pdecl = psym && resolveAlias(psym).valueDeclaration;
+    const pidx = pdecl ? classOfDecl.get(pdecl) : undefined;
+    if (pidx !== undefined) (unit.classes[idx] as { parent: number }).parent = pidx;
+  }
+
+  type PortalInfo = { fn: ts.FunctionLikeDeclaration; loop: ts.WhileStatement; merge: ts.ExpressionStatement; driver: number; code: number };
+  const portalBox: { portal: PortalInfo | null } = { portal: null };
+  const cejSites: ts.ExpressionStatement[] = [];
+  let current = -1;
+  const resolver: Resolver = {
+    globalOf(sym, at) {
+      const s = resolveAlias(sym);
+      const decl = s.valueDeclaration ?? s.declarations?.[0];
+      if (!decl) return null;
+      const sf = decl.getSourceFile();
+      const runtime = sf.fileName === join(HERE, "hints.d.ts") ? "hints" : sf.fileName === join(HERE, "io.d.ts") ? "io" : null;
+      if (runtime) return { t: "runtime", module: runtime, name: s.name };
+      const mod = moduleIndex.get(sf);
+      if (mod !== undefined) {
+        const top = isTopLevel(decl);
+        if (!top) return null;
+        if (ts.isVariableDeclaration(decl) && !(decl.parent.flags & ts.NodeFlags.Const)) {
+          throw subsetError(at, `module-level '${s.name}' is not const`, "keep mutable state in an object");
+        }
+        return { t: "global", module: mod, name: s.name };
+      }
+      if (sf.isDeclarationFile) {
+        const path = hostPath(at, checker);
+        if (path) return { t: "host", path } satisfies RawConst;
+      }
+      return null;
+    },
+    hintOf(sym) {
+      const s = resolveAlias(sym);
+      const decl = s.valueDeclaration;
+      return decl && decl.getSourceFile().fileName === join(HERE, "hints.d.ts") && HINT_NAMES.has(s.name) ? s.name : null;
+    },
+    codeOf(decl) {
+      return codeOfDecl.get(decl) ?? -1;
+    },
+    hintsOf(decl) {
+      return hintsOfDecl.get(decl) ?? [];
+    },
+    driverOf(sym) {
+      return drivers.get(resolveAlias(sym)) ?? null;
+    },
+    portalFound(fn, loop, merge, driver) {
+      if (portalBox.portal) throw subsetError(merge, "a second jitMergePoint: an interpreter has one portal loop");
+      if (!isTopLevelFunction(fn)) throw subsetError(merge, "the portal must be a module-level function");
+      portalBox.portal = { fn, loop, merge, driver, code: current };
+    },
+    canEnterJitFound(stmt) {
+      cejSites.push(stmt);
+      return cejSites.length - 1;
+    },
+  };
+
+  const failures = new Map<number, Error>();
+  reserved.forEach((r, idx) => {
+    current = idx;
+    try {
+      unit.codes[idx] = new CodeWriter(unit, resolver, r.decl, r.name, r.isMethod, r.fnConst).lower();
+    } catch (e) {
+      if (!(e instanceof SubsetError)) throw e;
+      failures.set(idx, e);
+      unit.codes[idx] = stubCode(r, containsLoop(r.decl));
+    }
+  });
+  const found = portalBox.portal;
+  if (drivers.size === 0) errors.push(new Error(`${entry}: no JitDriver declared (declare one with new JitDriver({ greens, reds }))`));
+  else if (!found) errors.push(new Error(`${entry}: no driver.jitMergePoint(...) found in a while loop of a module-level function`));
+  if (found) {
+    // Errors only matter in functions the tracer can reach.
+    for (const idx of reachableCodes(unit.codes as RawJitCode[], found.code)) {
+      const err = failures.get(idx);
+      if (err) errors.push(err);
+    }
+    const driverInfo = [...drivers.values()].find((d) => d.index === found.driver)!;
+    const portalCode = unit.codes[found.code]!;
+    checkMergePointLiveness(portalCode, driverInfo, found.merge, errors);
+    for (const s of cejSites) checkCanEnterJitPlacement(s, found.loop, errors);
+    unit.portal = { code: found.code, driverConst: -driverInfo.constOperand - 1, name: reserved[found.code]!.name, greens: driverInfo.greens, reds: driverInfo.reds };
+  }
+  if (errors.length) throw new TranslationError(errors);
+
+  const modules = sources.map((sf) => ({
+    path: sf.fileName,
+    jit: emitVariant(sf, "jit", moduleGlobals.get(sf)!, found, cejSites, drivers),
+    nojit: emitVariant(sf, "nojit", moduleGlobals.get(sf)!, found, cejSites, drivers),
+  }));
+  return { unit: unit.finish(), modules };
+
+  function readDriverSpec(init: ts.NewExpression, index: number, constOperand: number): DriverInfo {
+    const spec = init.arguments?.[0];
+    const names = (prop: string): string[] => {
+      if (!spec || !ts.isObjectLiteralExpression(spec)) throw subsetError(init, "new JitDriver needs an object literal { greens, reds }");
+      const p = spec.properties.find((x) => x.name && ts.isIdentifier(x.name) && x.name.text === prop);
+      if (!p || !ts.isPropertyAssignment(p) || !ts.isArrayLiteralExpression(p.initializer) || !p.initializer.elements.every(ts.isStringLiteral)) {
+        throw subsetError(init, `JitDriver's '${prop}' must be an array literal of variable names`);
+      }
+      return p.initializer.elements.map((e) => (e as ts.StringLiteral).text);
+    };
+    return { greens: names("greens"), reds: names("reds"), index, constOperand };
+  }
+}
+
+function stubCode(r: Reserved, hasLoop: boolean): RawJitCode {
+  return { name: r.name, where: "", nparams: 0, nregs: 0, regNames: [], insns: [], handlers: [], hasLoop, fnConst: r.fnConst, hints: ["dontLookInside"] };
+}
+
+/** The text path of a host global reference (`Math.floor`), or null when its root is not a host global. */
+function hostPath(at: ts.Node, checker: ts.TypeChecker): string | null {
+  let n: ts.Node = at;
+  if (ts.isPropertyAccessExpression(n.parent) && n.parent.name === n) n = n.parent;
+  const parts: string[] = [];
+  while (ts.isPropertyAccessExpression(n)) {
+    parts.unshift(n.name.text);
+    n = n.expression;
+  }
+  if (!ts.isIdentifier(n)) return null;
+  const root = checker.getSymbolAtLocation(n);
+  const rootDecl = root?.valueDeclaration ?? root?.declarations?.[0];
+  if (!rootDecl || !rootDecl.getSourceFile().isDeclarationFile) return null;
+  parts.unshift(n.text);
+  return parts.join(".");
+}
+
+function isTopLevel(decl: ts.Declaration): boolean {
+  if (ts.isSourceFile(decl.parent)) return true;
+  if (ts.isVariableDeclaration(decl)) return ts.isVariableStatement(decl.parent.parent) && ts.isSourceFile(decl.parent.parent.parent);
+  return false;
+}
+
+function isTopLevelFunction(fn: ts.FunctionLikeDeclaration): boolean {
+  return ts.isFunctionDeclaration(fn) && ts.isSourceFile(fn.parent);
+}
+
+function containsLoop(node: ts.Node): boolean {
+  let found = false;
+  const visit = (n: ts.Node): void => {
+    if (found) return;
+    if (ts.isIterationStatement(n, false)) found = true;
+    else ts.forEachChild(n, visit);
+  };
+  ts.forEachChild(node, visit);
+  return found;
+}
+
+/** Jitcodes reachable from `start` through calls the tracer inlines. */
+function reachableCodes(codes: readonly RawJitCode[], start: number): Set<number> {
+  const byMethod = new Map<string, number[]>();
+  codes.forEach((c, i) => {
+    const dot = c.name.lastIndexOf(".");
+    if (dot >= 0) byMethod.set(c.name.slice(dot + 1), [...(byMethod.get(c.name.slice(dot + 1)) ?? []), i]);
+  });
+  const seen = new Set<number>();
+  const todo = [start];
+  while (todo.length) {
+    const i = todo.pop()!;
+    if (seen.has(i)) continue;
+    seen.add(i);
+    const c = codes[i]!;
+    if (i !== start && ((c.hasLoop && !c.hints.includes("unrollSafe")) || c.hints.includes("dontLookInside") || c.hints.includes("elidable"))) continue;
+    for (const ins of c.insns) {
+      if (ins.o === "call") todo.push(ins.f);
+      else if (ins.o === "callm") todo.push(...(byMethod.get(ins.m) ?? []));
+    }
+  }
+  return seen;
+}
+
+function checkMergePointLiveness(code: RawJitCode, driver: DriverInfo, merge: ts.ExpressionStatement, errors: Error[]): void {
+  const at = code.insns.findIndex((i) => i.o === "merge");
+  if (at < 0) return;
+  const live = computeLiveness(code)[at]!;
+  const ins = code.insns[at]!;
+  const named = new Set<number>(ins.o === "merge" ? [...ins.g, ...ins.r] : []);
+  for (const r of live) {
+    if (!named.has(r)) {
+      errors.push(subsetError(merge, `variable '${code.regNames[r] || "?"}' is live across the merge point but is neither a green nor a red`, "add it to the driver's greens or reds, or declare it inside the loop"));
+    }
+  }
+  void driver;
+}
+
+function checkCanEnterJitPlacement(s: ts.ExpressionStatement, loop: ts.WhileStatement, errors: Error[]): void {
+  // Walk up: each enclosing statement must end right after us, up to the loop body.
+  let n: ts.Node = s;
+  for (;;) {
+    const p: ts.Node = n.parent;
+    if (ts.isTryStatement(p) || ts.isCatchClause(p)) {
+      errors.push(subsetError(s, "canEnterJit must not be inside try/catch"));
+      return;
+    }
+    if (p === loop) return;
+    if (ts.isBlock(p) || ts.isCaseClause(p) || ts.isDefaultClause(p)) {
+      const stmts = p.statements;
+      const rest = stmts.slice(stmts.indexOf(n as ts.Statement) + 1);
+      const ok = rest.every((r) => ts.isContinueStatement(r) || ts.isBreakStatement(r));
+      if (!ok) {
+        errors.push(subsetError(s, "canEnterJit must be the last thing before the loop goes back to its top", "move it to the end of the branch that jumps backwards"));
+        return;
+      }
+      if (rest.some((r) => ts.isContinueStatement(r))) return;
+    } else if (!ts.isIfStatement(p) && !ts.isSwitchStatement(p) && !ts.isCaseBlock(p) && !ts.isLabeledStatement(p)) {
+      errors.push(subsetError(s, "canEnterJit must be directly inside the portal loop, an if or a switch"));
+      return;
+    }
+    if (ts.isSourceFile(p)) return;
+    n = p;
+  }
+}
+
+/** The runnable JS of one module. */
+function emitVariant(
+  sf: ts.SourceFile,
+  variant: "jit" | "nojit",
+  globals: string[],
+  portal: { fn: ts.FunctionLikeDeclaration; loop: ts.WhileStatement; merge: ts.ExpressionStatement; driver: number } | null,
+  cejSites: ts.ExpressionStatement[],
+  drivers: Map<ts.Symbol, DriverInfo>,
+): string {
+  const edits: { start: number; end: number; text: string }[] = [];
+  const text = sf.getFullText();
+  for (const st of sf.statements) {
+    if ((ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier)) {
+      const spec = st.moduleSpecifier.text;
+      let out: string | null = null;
+      if (spec === "tsjit/hints" || spec === "tsjit/io") out = pathToFileURL(RUNTIME_MODULES[spec === "tsjit/hints" ? "hints" : "io"]).href;
+      else if (spec.startsWith(".")) out = spec.replace(/\.ts$/, ".js").replace(/^(?!.*\.js$)(.*)$/, "$1.js");
+      if (out !== null) edits.push({ start: st.moduleSpecifier.getStart(sf), end: st.moduleSpecifier.getEnd(), text: JSON.stringify(out) });
+    }
+  }
+  if (portal && portal.fn.getSourceFile() === sf) {
+    const driver = [...drivers.values()].find((d) => d.index === portal.driver)!;
+    const vars = [...driver.greens, ...driver.reds];
+    const loop = portal.loop;
+    const body = loop.statement as ts.Block;
+    // Green and red variables are assigned when the JIT hands back: they must be `let`.
+    const visit = (n: ts.Node): void => {
+      if (ts.isVariableDeclarationList(n) && n.flags & ts.NodeFlags.Const && n.declarations.some((d) => ts.isIdentifier(d.name) && vars.includes(d.name.text))) {
+        const start = n.getStart(sf);
+        edits.push({ start, end: start + 5, text: "let" });
+      }
+      ts.forEachChild(n, visit);
+    };
+    ts.forEachChild(portal.fn, visit);
+    edits.push({ start: portal.merge.getStart(sf), end: portal.merge.getEnd(), text: ";" });
+    if (variant === "jit") {
+      const cond = loop.expression.getText(sf);
+      edits.push({ start: loop.getStart(sf), end: body.getStart(sf) + 1, text: `$tsjit$portal: for (let $tsjit$resume = false; $tsjit$resume || (${cond}); ) { $tsjit$resume = false;` });
+    }
+    cejSites.forEach((s, site) => {
+      if (s.getSourceFile() !== sf) return;
+      let replacement = ";";
+      if (variant === "jit") {
+        const call = (s.expression as ts.CallExpression).expression as ts.PropertyAccessExpression;
+        const d = call.expression.getText(sf);
+        replacement =
+          `{ const $x: any = ${d}.$canEnterJit(${site}, [${driver.greens.join(", ")}], [${driver.reds.join(", ")}]); ` +
+          `if ($x !== null) { if ($x.done) return $x.value; [${vars.join(", ")}] = $x.values; $tsjit$resume = true; continue $tsjit$portal; } }`;
+      }
+      edits.push({ start: s.getStart(sf), end: s.getEnd(), text: replacement });
+    });
+  }
+  edits.sort((a, b) => b.start - a.start);
+  let out = text;
+  for (const e of edits) out = out.slice(0, e.start) + e.text + out.slice(e.end);
+  out += `\nexport function $tsjit$link() { return { ${globals.join(", ")} }; }\n`;
+  return ts.transpileModule(out, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext }, fileName: sf.fileName }).outputText;
+}
