@@ -11,7 +11,8 @@
  * Every guard becomes `if (!(cond)) { X[0] = …; …; return <guard index>; }`: the exit
  * writes the guard's fail arguments into the shared exit buffer `X` and returns its
  * index, and the engine resumes from the guard's resume data. A jump to another loop
- * returns `-1 - k` with its arguments in `X` (the engine trampolines). A call that can
+ * returns `-1 - k` with its arguments in `X` (the engine trampolines); `finish` returns
+ * FINISH with its arguments (the state at a merge point) in `X`. A call that can
  * raise is wrapped in try/catch, and the exception leaves through the
  * guard_no_exception that follows it.
  *
@@ -24,6 +25,9 @@ import { TargetToken } from "../ir/descr.js";
 import { opInfo } from "../ir/ops.js";
 import { SPELLINGS } from "../ir/semantics.js";
 import { Const, type Op, type Snapshot, type Trace, type Value } from "../ir/trace.js";
+
+/** What compiled code returns after `finish`: its arguments are in the exit buffer. */
+export const FINISH = -1_000_000;
 
 /** One guard exit of a compiled trace. */
 export interface GuardExit {
@@ -124,7 +128,10 @@ export function compileTrace(trace: Trace, name: string): CompiledTrace {
       }
       continue;
     }
-    if (op.name === "finish") throw new Error("backend: finish is not supported yet");
+    if (op.name === "finish") {
+      body.push(`${indent}${args.map((a, i) => `X[${i}] = ${a};`).join(" ")} return ${FINISH};`);
+      continue;
+    }
     if (op.name === "guard_no_exception") continue; // emitted with the call before it
     if (info.guard) {
       body.push(`${indent}if (!${SPELLINGS[op.name](args, op.descr, ref)}) {`);

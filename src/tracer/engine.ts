@@ -16,10 +16,10 @@ import { printTrace } from "../ir/printer.js";
 import { Const, InputArg, type Trace, type Value } from "../ir/trace.js";
 import type { DriverEngine, EngineExit, JitDriver } from "../interp-dsl/hints.js";
 import type { Unit } from "../interp-dsl/jitcode.js";
-import { compileTrace, type CompiledTrace, type GuardExit } from "../backend/compile.js";
+import { compileTrace, FINISH, type CompiledTrace, type GuardExit } from "../backend/compile.js";
 import { optimize, ALL_PASSES } from "../optimizer/pipeline.js";
 import { runBlackhole, type BlackholeExit, type Frame } from "./blackhole.js";
-import { MetaInterp } from "./meta-interp.js";
+import { MetaInterp, type DelegateCode } from "./meta-interp.js";
 import { framesFromSnapshot } from "./resume.js";
 import { JitStats } from "./stats.js";
 
@@ -48,10 +48,18 @@ export const DEFAULT_PARAMS: JitParams = {
   enableOpts: ALL_PASSES,
 };
 
+/** The inner loop whose exit a guard stands for (see MetaInterp.callLoop), or null. */
+function delegateOf(exit: GuardExit): TargetToken | null {
+  const code = exit.snapshot.frames[0]?.code as Partial<DelegateCode> | null | undefined;
+  return code?.delegate ?? null;
+}
+
 /** Compilation state of one tuple of green values. */
 interface JitCell {
   readonly greens: unknown[];
   counter: number;
+  /** Reached by canEnterJit: the head of a guest loop. */
+  loopHeader: boolean;
   aborts: number;
   blacklisted: boolean;
   code: CompiledTrace | null;
@@ -78,6 +86,7 @@ export class Engine implements DriverEngine {
     if (this.tracing) return null;
     const cell = this.cell(greens);
     if (cell.code) return this.run(cell, reds);
+    cell.loopHeader = true;
     if (cell.blacklisted || ++cell.counter < this.params.threshold) return null;
     cell.counter = 0;
     return this.traceFrom(cell, greens, reds);
@@ -104,7 +113,7 @@ export class Engine implements DriverEngine {
     }
     let c = m.get(greens[n - 1]) as JitCell | undefined;
     if (!c) {
-      c = { greens: [...greens], counter: 0, aborts: 0, blacklisted: false, code: null, token: null };
+      c = { greens: [...greens], counter: 0, loopHeader: false, aborts: 0, blacklisted: false, code: null, token: null };
       m.set(greens[n - 1], c);
     }
     return c;
@@ -150,8 +159,39 @@ export class Engine implements DriverEngine {
     this.log?.(printTrace(optimized, { guardIndices: true }));
     cell.code = compiled;
     cell.token = token;
+    if (trace.kind === "loop") token.compiled = compiled;
     this.byToken.set(token, cell);
     this.stats.compiled(where, trace.kind, trace.ops.length, optimized.ops.length);
+  }
+
+  isUncompiledLoopHeader(greens: readonly unknown[]): boolean {
+    const c = this.cell(greens);
+    return c.code === null && c.loopHeader;
+  }
+
+  compiledLoopFor(greens: readonly unknown[]): TargetToken | null {
+    const c = this.cell(greens);
+    return c.token && c.token.compiled ? c.token : null;
+  }
+
+  exitOf(token: TargetToken, r: number) {
+    const code = this.byToken.get(token)!.code!;
+    const exit = code.exits[r]!;
+    if (exit.snapshot.afterCallRaising || delegateOf(exit) !== null) return null;
+    return { snapshot: exit.snapshot, slots: exit.slots, buffer: code.buffer };
+  }
+
+  resumeFrames(token: TargetToken, r: number): { frames: Frame[]; pending: { error: unknown } | null } {
+    let code = this.byToken.get(token)!.code!;
+    let exit = code.exits[r]!;
+    for (let d = delegateOf(exit); d !== null; d = delegateOf(exit)) {
+      const inner = this.byToken.get(d)!.code!;
+      exit = inner.exits[code.buffer[0] as number]!;
+      code = inner;
+    }
+    const buf = code.buffer;
+    const pending = exit.snapshot.afterCallRaising ? { error: buf.exc } : null;
+    return { frames: framesFromSnapshot(exit.snapshot, (v) => buf[exit.slots.get(v)!]), pending };
   }
 
   /** The compiled loop at these greens, for the tracer to jump to. */
@@ -172,7 +212,22 @@ export class Engine implements DriverEngine {
     let code = cell.code!;
     let args = reds;
     for (;;) {
-      const r = code.fn(...args);
+      let r = code.fn(...args);
+      // A guard that checked which exit an inner loop took: take that exit instead.
+      for (let d = r >= 0 ? delegateOf(code.exits[r]!) : null; d !== null; d = r >= 0 ? delegateOf(code.exits[r]!) : null) {
+        const inner = this.byToken.get(d)!.code!;
+        r = code.buffer[0] as number;
+        code = inner;
+      }
+      if (r === FINISH) {
+        const p = this.unit.portal!;
+        const values = code.buffer.slice(0, p.greens.length + p.reds.length);
+        const next = this.cell(values.slice(0, p.greens.length));
+        if (!next.code) return { done: false, values };
+        code = next.code;
+        args = values.slice(p.greens.length);
+        continue;
+      }
       if (r < 0) {
         const target = this.byToken.get(code.jumpTargets[-1 - r]!)!;
         args = code.buffer.slice(0, this.unit.portal!.reds.length);

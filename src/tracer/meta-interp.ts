@@ -18,12 +18,13 @@
  * portal returning), handing its concrete frames to the blackhole interpreter.
  */
 
-import { CallDescr, ClassDescr, EFFECTS_ALL, EFFECTS_NONE, LocationDescr, TargetToken, type Descr } from "../ir/descr.js";
+import { ArrayDescr, CallDescr, ClassDescr, EFFECTS_ALL, EFFECTS_NONE, LocationDescr, TargetToken, type Descr } from "../ir/descr.js";
 import { opInfo, type OpName } from "../ir/ops.js";
 import { executeOp } from "../ir/semantics.js";
 import { Const, InputArg, kindOfJsValue, Op, Snapshot, Trace, type FrameSnapshot, type Value } from "../ir/trace.js";
 import type { Insn, JitCode, Unit } from "../interp-dsl/jitcode.js";
 import type { Frame, PendingException } from "./blackhole.js";
+import { framesFromSnapshot } from "./resume.js";
 
 /** A tracer frame: concrete registers plus their trace values. */
 export interface TraceFrame extends Frame {
@@ -32,8 +33,19 @@ export interface TraceFrame extends Frame {
 
 /** What the tracer needs from the engine. */
 export interface TracerHost {
+  /** The compiled loop (a trace with its own label) at these greens, for `call_loop`. */
+  compiledLoopFor(greens: readonly unknown[]): TargetToken | null;
+  /**
+   * Where compiled loop `token` left to after returning `r`: the exit's resume data
+   * and buffer, or (an exception pending, a nested loop's exit) concrete frames only.
+   */
+  exitOf(token: TargetToken, r: number): { readonly snapshot: Snapshot; readonly slots: Map<Value, number>; readonly buffer: unknown[] } | null;
+  /** The concrete frames to resume at after loop `token` returned `r`. */
+  resumeFrames(token: TargetToken, r: number): { frames: Frame[]; pending: PendingException | null };
   /** The compiled loop entered at these greens, if any (its label's token). */
   loopTokenFor(greens: readonly unknown[]): TargetToken | null;
+  /** True when these greens are a loop header (a canEnterJit target) without compiled code. */
+  isUncompiledLoopHeader(greens: readonly unknown[]): boolean;
   /** The printable location of a merge point. */
   location(greens: readonly unknown[]): string;
   readonly traceLimit: number;
@@ -44,8 +56,12 @@ export interface TracerHost {
 export type TraceOutcome =
   /** Closed a loop; `values` are greens then reds at the merge point where it closed. */
   | { readonly kind: "loop"; readonly trace: Trace; readonly values: unknown[] }
-  /** Reached another compiled loop; `values` are greens then reds there. */
-  | { readonly kind: "entry"; readonly trace: Trace; readonly target: TargetToken; readonly values: unknown[] }
+  /**
+   * Reached another compiled loop (`target`), or, for a bridge, a loop header that has
+   * no compiled loop yet (`target` null: the bridge finishes there, so the interpreter
+   * gets to count and trace that loop). `values` are greens then reds there.
+   */
+  | { readonly kind: "entry"; readonly trace: Trace; readonly target: TargetToken | null; readonly values: unknown[] }
   /** Gave up; the blackhole continues from `frames`. */
   | { readonly kind: "abort"; readonly reason: string; readonly frames: Frame[]; readonly pending: PendingException | null; readonly partial: Trace };
 
@@ -53,7 +69,19 @@ class Abort {
   constructor(
     readonly reason: string,
     readonly pending: PendingException | null = null,
+    /** The frames to resume from, when they are not the tracer's own. */
+    readonly frames: Frame[] | null = null,
   ) {}
+}
+
+/** The array descriptor of a compiled loop's exit buffer (read after `call_loop`). */
+const EXIT_BUFFER = new ArrayDescr("Array", "exit", "v", false);
+
+/** Resume "code" of a guard that checks which exit an inner loop took. */
+export interface DelegateCode {
+  readonly name: string;
+  /** The inner loop: on failure, its exit (index in the fail arguments) is taken instead. */
+  readonly delegate: TargetToken;
 }
 
 /** Records one trace starting at the portal's merge point. */
@@ -98,7 +126,7 @@ export class MetaInterp {
       return this.result;
     } catch (e) {
       if (!(e instanceof Abort)) throw e;
-      return { kind: "abort", reason: e.reason, frames: this.frames, pending: e.pending, partial: new Trace(this.inputs, this.ops, "loop", title) };
+      return { kind: "abort", reason: e.reason, frames: e.frames ?? this.frames, pending: e.pending, partial: new Trace(this.inputs, this.ops, "loop", title) };
     } finally {
       if (this.result && this.result.kind !== "abort") this.result.trace.title = title;
     }
@@ -118,7 +146,7 @@ export class MetaInterp {
       return this.result;
     } catch (e) {
       if (!(e instanceof Abort)) throw e;
-      return { kind: "abort", reason: e.reason, frames: this.frames, pending: e.pending, partial: new Trace(this.inputs, this.ops, "bridge", title) };
+      return { kind: "abort", reason: e.reason, frames: e.frames ?? this.frames, pending: e.pending, partial: new Trace(this.inputs, this.ops, "bridge", title) };
     } finally {
       if (this.result && this.result.kind !== "abort") {
         this.result.trace.title = title;
@@ -291,6 +319,13 @@ export class MetaInterp {
         this.result = { kind: "loop", trace: new Trace(this.inputs, this.ops, "loop"), values };
         return;
       }
+      if (this.bridge && this.host.isUncompiledLoopHeader(greens)) {
+        this.record("finish", [...greens.map((g) => Const.of(g)), ...reds]);
+        this.result = { kind: "entry", trace: new Trace(this.inputs, this.ops, "bridge"), target: null, values };
+        return;
+      }
+      const inner = this.bridge ? null : this.host.compiledLoopFor(greens);
+      if (inner) return this.callLoop(f, ins, inner);
       const target = this.host.loopTokenFor(greens);
       if (target) {
         this.record("jump", reds, target);
@@ -302,6 +337,40 @@ export class MetaInterp {
     this.started = true;
     this.record("debug_merge_point", [], new LocationDescr(this.host.location(greens), greens));
     f.pc++;
+  }
+
+  /**
+   * Runs the compiled loop found at this merge point as a call: records `call_loop`,
+   * runs it for real, guards on the exit it took, and goes on tracing from that exit's
+   * resume data with the values read back from the loop's exit buffer.
+   */
+  private callLoop(f: TraceFrame, ins: Extract<Insn, { o: "merge" }>, token: TargetToken): void {
+    const redBoxes = ins.r.map((r) => this.box(f, r));
+    const redValues = ins.r.map((r) => this.value(f, r));
+    const n = this.record("call_loop", redBoxes, token);
+    const r = token.compiled!.fn(...redValues);
+    const exit = this.host.exitOf(token, r);
+    if (exit === null) {
+      const resume = this.host.resumeFrames(token, r);
+      throw new Abort("an inner loop left by an exception or a nested exit", resume.pending, resume.frames);
+    }
+    const delegate: DelegateCode = { name: `${token.name}.exit`, delegate: token };
+    const g = this.record("guard_value", [n, Const.of(r)]);
+    g.snapshot = new Snapshot([{ code: delegate, pc: 0, values: [n] }]);
+    const bufferConst = Const.of(exit.buffer);
+    const byValue = new Map<Value, Value>();
+    for (const [v, slot] of exit.slots) byValue.set(v, this.record("getarrayitem", [bufferConst, Const.of(slot)], EXIT_BUFFER));
+    const frames = framesFromSnapshot(exit.snapshot, (v) => exit.buffer[exit.slots.get(v)!]);
+    this.frames.length = 0;
+    exit.snapshot.frames.forEach((fs, k) => {
+      const fr = frames[k]!;
+      const boxes: Value[] = new Array(fr.code.nregs);
+      fr.code.liveIn![fs.pc]!.forEach((reg, i) => {
+        const v = fs.values[i]!;
+        boxes[reg] = v instanceof Const ? v : byValue.get(v)!;
+      });
+      this.frames.push({ ...fr, boxes });
+    });
   }
 
   private shouldInline(code: JitCode): boolean {
