@@ -12,7 +12,7 @@
  * non-zero exit status, never a stack trace.
  */
 
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { translate } from "../interp-dsl/translator.js";
@@ -127,8 +127,9 @@ async function run(o: RunOptions): Promise<number> {
   if (!existsSync(o.program)) throw new UsageError(`program not found: ${o.program}`);
   const source = readFileSync(o.program, "utf8");
   const translation = await translate(interpreterEntry(o.interpreter));
-  const logParts: string[] = [];
-  const loaded = await loadInterpreter(translation, o.jit ? o.params : null, o.log ? (s) => logParts.push(s) : null);
+  const logFile = o.log;
+  if (logFile) writeFileSync(logFile, "");
+  const loaded = await loadInterpreter(translation, o.jit ? o.params : null, logFile ? (s) => appendFileSync(logFile, s + "\n") : null);
   const main = loaded.entry["main"];
   if (typeof main !== "function") throw new UsageError(`${o.interpreter}: the entry module does not export a main(source, args) function`);
   let status = 0;
@@ -137,7 +138,6 @@ async function run(o: RunOptions): Promise<number> {
     status = typeof r === "number" ? r : 0;
   } finally {
     flush();
-    if (o.log) writeFileSync(o.log, logParts.join("\n"));
     if (o.stats) process.stderr.write(loaded.engine ? loaded.engine.stats.report() : "tsjit stats: the JIT is off\n");
   }
   return status;

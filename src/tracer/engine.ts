@@ -16,7 +16,7 @@ import { printTrace } from "../ir/printer.js";
 import { Const, InputArg, type Trace, type Value } from "../ir/trace.js";
 import type { DriverEngine, EngineExit, JitDriver } from "../interp-dsl/hints.js";
 import type { Unit } from "../interp-dsl/jitcode.js";
-import { compileTrace, FINISH, type CompiledTrace, type GuardExit } from "../backend/compile.js";
+import { compileTrace, type CompiledTrace, type GuardExit } from "../backend/compile.js";
 import { optimize, ALL_PASSES } from "../optimizer/pipeline.js";
 import { runBlackhole, type BlackholeExit, type Frame } from "./blackhole.js";
 import { MetaInterp, type DelegateCode } from "./meta-interp.js";
@@ -58,8 +58,6 @@ function delegateOf(exit: GuardExit): TargetToken | null {
 interface JitCell {
   readonly greens: unknown[];
   counter: number;
-  /** Reached by canEnterJit: the head of a guest loop. */
-  loopHeader: boolean;
   aborts: number;
   blacklisted: boolean;
   code: CompiledTrace | null;
@@ -86,7 +84,6 @@ export class Engine implements DriverEngine {
     if (this.tracing) return null;
     const cell = this.cell(greens);
     if (cell.code) return this.run(cell, reds);
-    cell.loopHeader = true;
     if (cell.blacklisted || ++cell.counter < this.params.threshold) return null;
     cell.counter = 0;
     return this.traceFrom(cell, greens, reds);
@@ -113,7 +110,7 @@ export class Engine implements DriverEngine {
     }
     let c = m.get(greens[n - 1]) as JitCell | undefined;
     if (!c) {
-      c = { greens: [...greens], counter: 0, loopHeader: false, aborts: 0, blacklisted: false, code: null, token: null };
+      c = { greens: [...greens], counter: 0, aborts: 0, blacklisted: false, code: null, token: null };
       m.set(greens[n - 1], c);
     }
     return c;
@@ -162,11 +159,6 @@ export class Engine implements DriverEngine {
     if (trace.kind === "loop") token.compiled = compiled;
     this.byToken.set(token, cell);
     this.stats.compiled(where, trace.kind, trace.ops.length, optimized.ops.length);
-  }
-
-  isUncompiledLoopHeader(greens: readonly unknown[]): boolean {
-    const c = this.cell(greens);
-    return c.code === null && c.loopHeader;
   }
 
   compiledLoopFor(greens: readonly unknown[]): TargetToken | null {
@@ -218,15 +210,6 @@ export class Engine implements DriverEngine {
         const inner = this.byToken.get(d)!.code!;
         r = code.buffer[0] as number;
         code = inner;
-      }
-      if (r === FINISH) {
-        const p = this.unit.portal!;
-        const values = code.buffer.slice(0, p.greens.length + p.reds.length);
-        const next = this.cell(values.slice(0, p.greens.length));
-        if (!next.code) return { done: false, values };
-        code = next.code;
-        args = values.slice(p.greens.length);
-        continue;
       }
       if (r < 0) {
         const target = this.byToken.get(code.jumpTargets[-1 - r]!)!;

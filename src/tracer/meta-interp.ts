@@ -44,8 +44,6 @@ export interface TracerHost {
   resumeFrames(token: TargetToken, r: number): { frames: Frame[]; pending: PendingException | null };
   /** The compiled loop entered at these greens, if any (its label's token). */
   loopTokenFor(greens: readonly unknown[]): TargetToken | null;
-  /** True when these greens are a loop header (a canEnterJit target) without compiled code. */
-  isUncompiledLoopHeader(greens: readonly unknown[]): boolean;
   /** The printable location of a merge point. */
   location(greens: readonly unknown[]): string;
   readonly traceLimit: number;
@@ -56,12 +54,8 @@ export interface TracerHost {
 export type TraceOutcome =
   /** Closed a loop; `values` are greens then reds at the merge point where it closed. */
   | { readonly kind: "loop"; readonly trace: Trace; readonly values: unknown[] }
-  /**
-   * Reached another compiled loop (`target`), or, for a bridge, a loop header that has
-   * no compiled loop yet (`target` null: the bridge finishes there, so the interpreter
-   * gets to count and trace that loop). `values` are greens then reds there.
-   */
-  | { readonly kind: "entry"; readonly trace: Trace; readonly target: TargetToken | null; readonly values: unknown[] }
+  /** Reached another compiled trace (`target`); `values` are greens then reds there. */
+  | { readonly kind: "entry"; readonly trace: Trace; readonly target: TargetToken; readonly values: unknown[] }
   /** Gave up; the blackhole continues from `frames`. */
   | { readonly kind: "abort"; readonly reason: string; readonly frames: Frame[]; readonly pending: PendingException | null; readonly partial: Trace };
 
@@ -317,11 +311,6 @@ export class MetaInterp {
       if (!this.bridge && greens.every((g, i) => g === this.startGreens[i])) {
         this.record("jump", reds, this.token);
         this.result = { kind: "loop", trace: new Trace(this.inputs, this.ops, "loop"), values };
-        return;
-      }
-      if (this.bridge && this.host.isUncompiledLoopHeader(greens)) {
-        this.record("finish", [...greens.map((g) => Const.of(g)), ...reds]);
-        this.result = { kind: "entry", trace: new Trace(this.inputs, this.ops, "bridge"), target: null, values };
         return;
       }
       const inner = this.bridge ? null : this.host.compiledLoopFor(greens);

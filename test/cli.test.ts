@@ -1,0 +1,84 @@
+/**
+ * @fileoverview The command line: bad flags, missing files and malformed guest programs
+ * end with a clear message and a non-zero status, never a stack trace; `--stats` and
+ * `--log` report what the JIT did.
+ */
+
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROOT, runCli } from "./helpers.js";
+
+const tmp = mkdtempSync(join(tmpdir(), "tsjit-cli-"));
+const hello = join(ROOT, "interpreters/bf/examples/hello.b");
+
+function expectClean(stderr: string): void {
+  expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
+}
+
+describe("tsjit CLI", () => {
+  it("rejects an unknown option", () => {
+    const r = runCli(["run", "bf", hello, "--frobnicate"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/unknown option '--frobnicate'/);
+    expectClean(r.stderr);
+  });
+  it("rejects a bad threshold", () => {
+    const r = runCli(["run", "bf", hello, "--threshold", "soon"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--threshold needs a non-negative integer, got 'soon'/);
+  });
+  it("rejects an unknown pass in enable_opts", () => {
+    const r = runCli(["run", "bf", hello, "--jit-param", "enable_opts=rewrite:magic"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/unknown optimization pass 'magic'/);
+  });
+  it("reports an unknown interpreter and a missing program", () => {
+    const a = runCli(["run", "cobol", hello]);
+    expect(a.status).toBe(2);
+    expect(a.stderr).toMatch(/no interpreter 'cobol'/);
+    const b = runCli(["run", "bf", join(tmp, "missing.b")]);
+    expect(b.status).toBe(2);
+    expect(b.stderr).toMatch(/program not found/);
+  });
+  it("reports a malformed guest program as a guest error, with and without the JIT", () => {
+    const bad = join(tmp, "bad.b");
+    writeFileSync(bad, "+++\n++[>+<-]]");
+    for (const flags of [["--no-jit"], ["--threshold", "1"]]) {
+      const r = runCli(["run", "bf", bad, ...flags]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe("error: unmatched ']' at 2:9\n");
+    }
+  });
+  it("reports a guest run-time error identically with and without the JIT", () => {
+    const bad = join(tmp, "left.b");
+    writeFileSync(bad, "+++++[-<+>]");
+    const a = runCli(["run", "bf", bad, "--no-jit"]);
+    const b = runCli(["run", "bf", bad, "--threshold", "1"]);
+    expect(a.status).toBe(1);
+    expect(a.stderr).toBe("error: tape head moved left of the first cell\n");
+    expect(b.status).toBe(a.status);
+    expect(b.stderr).toBe(a.stderr);
+  });
+  it("--stats reports loops, aborts, guard failures and times on stderr", () => {
+    const r = runCli(["run", "bf", hello, "--threshold", "2", "--stats"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout.toString()).toBe("Hello World!\n");
+    expect(r.stderr).toMatch(/traces compiled: +\d+/);
+    expect(r.stderr).toMatch(/traces aborted: +\d+/);
+    expect(r.stderr).toMatch(/guard failures: +\d+/);
+    expect(r.stderr).toMatch(/time tracing: +[\d.]+ ms/);
+    expect(r.stderr).toMatch(/time optimizing: +[\d.]+ ms/);
+    expect(r.stderr).toMatch(/time compiling: +[\d.]+ ms/);
+  });
+  it("--log writes unoptimized and optimized traces with guest locations", () => {
+    const log = join(tmp, "hello.log");
+    const r = runCli(["run", "bf", hello, "--threshold", "2", "--log", log]);
+    expect(r.status).toBe(0);
+    const text = readFileSync(log, "utf8");
+    expect(text).toMatch(/^# loop bf: pc=\d+ '.'$/m);
+    expect(text).toMatch(/^# loop bf: pc=\d+ '.' \(optimized\)$/m);
+    expect(text).toMatch(/^debug_merge_point\("pc=\d+ '.'"\)$/m);
+  });
+});
