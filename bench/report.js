@@ -24,7 +24,7 @@ export function formatProgram(p, runs) {
     if (c.failed) rows.push([name, "FAILED", "", "", ""]);
     else rows.push([name, sec(c.median), `${sec(c.min)}-${sec(c.max)}`, `${c.spread.toFixed(1)}%`, times(c.vsJit)]);
   }
-  const lines = [`${p.name}  (median of ${runs} runs per config, after 1 warm-up; fresh process each)`];
+  const lines = [`${p.name}  (median of ${runs} run${runs === 1 ? "" : "s"} per config, after 1 warm-up; fresh process each)`];
   lines.push(...align(rows, [false, true, true, true, true]).map((l) => "  " + l));
   const headline = [`JIT speed-up (nojit/jit): ${times(p.ratios.jitSpeedup)}`];
   if ("c -O2" in p.configs) headline.push(`vs gcc -O2 (jit/c): ${times(p.ratios.vsGcc)}`);

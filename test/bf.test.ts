@@ -8,7 +8,7 @@
 
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CORPUS, ROOT, programsIn, runCli } from "./helpers.js";
+import { CORPUS, ROOT, programsIn, runCli, runCliAsync } from "./helpers.js";
 
 const CONFIGS: readonly (readonly string[])[] = [
   ["--no-jit"],
@@ -36,11 +36,12 @@ describe("bf: own example programs", () => {
   }
 });
 
-describe.skipIf(corpus.length === 0)("bf: shared corpus", () => {
+// Corpus programs run a while: run them concurrently (child processes).
+describe.skipIf(corpus.length === 0).concurrent("bf: shared corpus", () => {
   for (const p of corpus) {
     for (const cfg of CONFIGS) {
-      it(`${p.name} ${cfg.join(" ") || "(default threshold)"}`, { timeout: 240_000 }, () => {
-        const r = runCli(["run", "bf", p.path, ...cfg], p.input);
+      it(`${p.name} ${cfg.join(" ") || "(default threshold)"}`, { timeout: 600_000 }, async () => {
+        const r = await runCliAsync(["run", "bf", p.path, ...cfg], p.input);
         expect(r.stderr).toBe("");
         expect(r.status).toBe(0);
         expect(r.stdout.toString("latin1")).toBe(p.expected.toString("latin1"));

@@ -3,7 +3,7 @@
  * process, and locating the repository, its examples and the shared corpus.
  */
 
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,4 +47,17 @@ export function programsIn(dir: string, ext: string): GuestProgram[] {
         expected: readFileSync(base + "out"),
       };
     });
+}
+
+/** `runCli` without blocking, so a test file can run several programs at once. */
+export function runCliAsync(args: readonly string[], stdin: Buffer | string = ""): Promise<CliResult> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (d: Buffer) => out.push(d));
+    child.stderr.on("data", (d: Buffer) => err.push(d));
+    child.on("close", (code) => resolvePromise({ status: code ?? -1, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() }));
+    child.stdin.end(stdin);
+  });
 }

@@ -4,7 +4,7 @@
  * `printTrace(parseTrace(t)) === t` for every printed trace.
  *
  * Parsing has three steps: every line is scanned into a small syntax tree (names are
- * still strings); the descriptor kinds that the text implies are collected (a `n3 =
+ * still strings; `trace-syntax.ts`); the descriptor kinds that the text implies are collected (a `n3 =
  * getfield(…, descr=A.x)` says that `A.x` holds numbers); then values, descriptors,
  * ops and finally snapshots are built. Snapshots come last because a snapshot may name
  * a virtual (a removed allocation) that no op of the trace defines, or that a later op
@@ -298,7 +298,7 @@ function buildOp(b: Builder, ast: OpAst, index: number): Op {
   }
   if (info.arity >= 0 && args.length !== info.arity)
     b.fail(ast.line, 0, ast.text, `${ast.name} takes ${info.arity} argument${info.arity === 1 ? "" : "s"}, not ${args.length}`);
-  if (info.call && args.length === 0) b.fail(ast.line, 0, ast.text, `${ast.name} needs the function as its first argument`);
+  if (info.descr === "call" && args.length === 0) b.fail(ast.line, 0, ast.text, `${ast.name} needs the function as its first argument`);
   const op = new Op(ast.name, args.map((a) => b.opArg(a, ast)), descr);
   const r = ast.result;
   if (op.kind === "-" && r) b.fail(ast.line, 0, ast.text, `${ast.name} produces no value, so it cannot be named ${r.name}`);
