@@ -7,19 +7,10 @@
 
 import ts from "typescript";
 import type { Kind } from "../ir/ops.js";
-import type { ArrayFlavour } from "../ir/descr.js";
+import { TYPED_ARRAY_FLAVOURS, type ArrayFlavour } from "../ir/descr.js";
 import type { RawClass, RawConst, RawDescr, RawJitCode, RawPortal, RawUnit } from "./jitcode.js";
 
-const TYPED_ARRAYS = new Set<string>([
-  "Uint8Array",
-  "Int8Array",
-  "Uint16Array",
-  "Int16Array",
-  "Uint32Array",
-  "Int32Array",
-  "Float32Array",
-  "Float64Array",
-]);
+const TYPED_ARRAYS = new Set<string>(TYPED_ARRAY_FLAVOURS);
 
 /** Accumulates one translation unit. */
 export class UnitBuilder {

@@ -54,6 +54,18 @@ export type ArrayFlavour =
   | "Float32Array"
   | "Float64Array";
 
+/** The typed-array flavours, in one place for the translator and the parser. */
+export const TYPED_ARRAY_FLAVOURS: readonly ArrayFlavour[] = [
+  "Uint8Array",
+  "Int8Array",
+  "Uint16Array",
+  "Int16Array",
+  "Uint32Array",
+  "Int32Array",
+  "Float32Array",
+  "Float64Array",
+];
+
 /** A kind of array: its flavour and its element type (the alias class). */
 export class ArrayDescr extends Descr {
   readonly name: string;

@@ -20,6 +20,7 @@
  */
 
 import {
+  TYPED_ARRAY_FLAVOURS,
   ArrayDescr,
   type ArrayFlavour,
   CallDescr,
@@ -62,16 +63,7 @@ export interface ParseEnv {
 // ---------------------------------------------------------------------------------
 // Building the trace
 
-const TYPED: readonly ArrayFlavour[] = [
-  "Uint8Array",
-  "Int8Array",
-  "Uint16Array",
-  "Int16Array",
-  "Uint32Array",
-  "Int32Array",
-  "Float32Array",
-  "Float64Array",
-];
+const TYPED = TYPED_ARRAY_FLAVOURS;
 const PRIMITIVE_KINDS: Readonly<Record<string, Kind>> = { number: "n", string: "s", boolean: "b", unknown: "v", any: "v" };
 
 function argKind(a: Arg): Kind {
