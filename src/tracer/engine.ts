@@ -33,6 +33,12 @@ export interface JitParams {
   inlineDepthLimit: number;
   /** Aborted traces of one loop before it is left to the interpreter for good. */
   maxAborts: number;
+  /**
+   * Let loop traces run inner compiled loops with `call_loop`. Off by default: with it
+   * on, Mandelbrot.b prints wrong output at thresholds 3 and 50 (a known bug, under
+   * investigation), and it did not make BF faster yet.
+   */
+  callLoops: boolean;
   /** Failures of a guard before a bridge is traced from it. */
   bridgeThreshold: number;
   /** Optimization passes to run, in pipeline order. */
@@ -45,6 +51,7 @@ export const DEFAULT_PARAMS: JitParams = {
   inlineDepthLimit: 30,
   maxAborts: 3,
   bridgeThreshold: 20,
+  callLoops: false,
   enableOpts: ALL_PASSES,
 };
 
@@ -162,6 +169,7 @@ export class Engine implements DriverEngine {
   }
 
   compiledLoopFor(greens: readonly unknown[]): TargetToken | null {
+    if (!this.params.callLoops) return null;
     const c = this.cell(greens);
     return c.token && c.token.compiled ? c.token : null;
   }
