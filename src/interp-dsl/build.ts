@@ -223,7 +223,7 @@ export function build(entry: string): { unit: RawUnit; modules: BuiltModule[] } 
     }
     const driverInfo = [...drivers.values()].find((d) => d.index === found.driver)!;
     const portalCode = unit.codes[found.code]!;
-    checkMergePointLiveness(portalCode, driverInfo, found.merge, errors);
+    checkMergePointLiveness(portalCode, found.merge, errors);
     for (const s of cejSites) checkCanEnterJitPlacement(s, found.loop, errors);
     unit.portal = { code: found.code, driverConst: -driverInfo.constOperand - 1, name: reserved[found.code]!.name, greens: driverInfo.greens, reds: driverInfo.reds };
   }
@@ -315,7 +315,7 @@ function reachableCodes(codes: readonly RawJitCode[], start: number): Set<number
   return seen;
 }
 
-function checkMergePointLiveness(code: RawJitCode, driver: DriverInfo, merge: ts.ExpressionStatement, errors: Error[]): void {
+function checkMergePointLiveness(code: RawJitCode, merge: ts.ExpressionStatement, errors: Error[]): void {
   const at = code.insns.findIndex((i) => i.o === "merge");
   if (at < 0) return;
   const live = computeLiveness(code)[at]!;
@@ -326,7 +326,6 @@ function checkMergePointLiveness(code: RawJitCode, driver: DriverInfo, merge: ts
       errors.push(subsetError(merge, `variable '${code.regNames[r] || "?"}' is live across the merge point but is neither a green nor a red`, "add it to the driver's greens or reds, or declare it inside the loop"));
     }
   }
-  void driver;
 }
 
 function checkCanEnterJitPlacement(s: ts.ExpressionStatement, loop: ts.WhileStatement, errors: Error[]): void {

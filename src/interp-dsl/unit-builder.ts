@@ -64,14 +64,14 @@ export class UnitBuilder {
     return this.codes.length - 1;
   }
 
-  /** The finished unit. Slots never filled get an empty jitcode that cannot be traced. */
+  /** The finished unit. Every reserved slot must have been filled (lowered or stubbed). */
   finish(): RawUnit {
     return {
       modules: this.modules,
-      codes: this.codes.map(
-        (c, i) =>
-          c ?? { name: `<untranslated ${i}>`, where: "", nparams: 0, nregs: 0, regNames: [], insns: [], handlers: [], hasLoop: true, fnConst: 0, hints: ["dontLookInside"] },
-      ),
+      codes: this.codes.map((c, i) => {
+        if (c === null) throw new Error(`jitcode slot ${i} was reserved but never filled`);
+        return c;
+      }),
       descrs: this.descrs,
       consts: this.consts,
       classes: this.classes,

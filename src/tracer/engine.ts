@@ -13,14 +13,14 @@
 import { performance } from "node:perf_hooks";
 import { TargetToken } from "../ir/descr.js";
 import { printTrace } from "../ir/printer.js";
-import { Const, InputArg, type Trace, type Value } from "../ir/trace.js";
+import { InputArg, type Trace, type Value } from "../ir/trace.js";
 import type { DriverEngine, EngineExit, JitDriver } from "../interp-dsl/hints.js";
 import type { Unit } from "../interp-dsl/jitcode.js";
 import { compileTrace, type CompiledTrace, type GuardExit } from "../backend/compile.js";
 import { optimize, ALL_PASSES } from "../optimizer/pipeline.js";
 import { runBlackhole, type BlackholeExit, type Frame } from "./blackhole.js";
 import { MetaInterp, type DelegateCode } from "./meta-interp.js";
-import { framesFromSnapshot } from "./resume.js";
+import { boxesFromSnapshot, framesFromSnapshot } from "./resume.js";
 import { JitStats } from "./stats.js";
 
 /** Tunable parameters (`--threshold`, `--jit-param name=value`). */
@@ -152,6 +152,15 @@ export class Engine implements DriverEngine {
 
   /** Optimizes and compiles `trace` and attaches it to `cell`. */
   private install(cell: JitCell, trace: Trace, token: TargetToken, where: string): void {
+    const compiled = this.optimizeAndCompile(trace, token, where);
+    cell.code = compiled;
+    cell.token = token;
+    if (trace.kind === "loop") token.compiled = compiled;
+    this.byToken.set(token, cell);
+  }
+
+  /** Logs, optimizes, compiles and counts one trace. */
+  private optimizeAndCompile(trace: Trace, token: TargetToken, where: string): CompiledTrace {
     this.log?.(printTrace(trace));
     const t1 = performance.now();
     const optimized = optimize(trace, { enable: this.params.enableOpts, stats: this.stats.opt });
@@ -161,11 +170,8 @@ export class Engine implements DriverEngine {
     this.stats.optimizingMs += t2 - t1;
     this.stats.compilingMs += performance.now() - t2;
     this.log?.(printTrace(optimized, { guardIndices: true }));
-    cell.code = compiled;
-    cell.token = token;
-    if (trace.kind === "loop") token.compiled = compiled;
-    this.byToken.set(token, cell);
     this.stats.compiled(where, trace.kind, trace.ops.length, optimized.ops.length);
+    return compiled;
   }
 
   compiledLoopFor(greens: readonly unknown[]): TargetToken | null {
@@ -260,15 +266,7 @@ export class Engine implements DriverEngine {
       inputs.push(arg);
       inputOf.set(v, arg);
     }
-    const boxes = exit.snapshot.frames.map((fs, k) => {
-      const b: Value[] = new Array(frames[k]!.code.nregs);
-      const live = frames[k]!.code.liveIn![fs.pc]!;
-      live.forEach((r, i) => {
-        const v = fs.values[i]!;
-        b[r] = v instanceof Const ? v : inputOf.get(v)!;
-      });
-      return b;
-    });
+    const boxes = boxesFromSnapshot(exit.snapshot, (v) => inputOf.get(v)!);
     const where = `${this.location(this.greensOf(frames[0]!))}`;
     const token = new TargetToken(`Bridge${this.loopCount}`);
     const t0 = performance.now();
@@ -286,16 +284,7 @@ export class Engine implements DriverEngine {
       return this.blackhole(() => runBlackhole(this.unit, outcome.frames, outcome.pending));
     }
     this.loopCount++;
-    this.log?.(printTrace(outcome.trace));
-    const t1 = performance.now();
-    const optimized = optimize(outcome.trace, { enable: this.params.enableOpts, stats: this.stats.opt });
-    const t2 = performance.now();
-    optimized.title = `${outcome.trace.title} (optimized)`;
-    exit.bridge = compileTrace(optimized, token.name);
-    this.stats.optimizingMs += t2 - t1;
-    this.stats.compilingMs += performance.now() - t2;
-    this.log?.(printTrace(optimized, { guardIndices: true }));
-    this.stats.compiled(where, "bridge", outcome.trace.ops.length, optimized.ops.length);
+    exit.bridge = this.optimizeAndCompile(outcome.trace, token, where);
     return { done: false, values: outcome.values };
   }
 

@@ -24,7 +24,7 @@ import { executeOp } from "../ir/semantics.js";
 import { Const, InputArg, kindOfJsValue, Op, Snapshot, Trace, type FrameSnapshot, type Value } from "../ir/trace.js";
 import type { Insn, JitCode, Unit } from "../interp-dsl/jitcode.js";
 import type { Frame, PendingException } from "./blackhole.js";
-import { framesFromSnapshot } from "./resume.js";
+import { boxesFromSnapshot, framesFromSnapshot } from "./resume.js";
 
 /** A tracer frame: concrete registers plus their trace values. */
 export interface TraceFrame extends Frame {
@@ -87,7 +87,7 @@ export class MetaInterp {
   private readonly callDescrs = new Map<string, CallDescr>();
   private startGreens: unknown[] = [];
   private started = false;
-  private result: TraceOutcome | null = null;
+  private result: Exclude<TraceOutcome, { kind: "abort" }> | null = null;
 
   constructor(
     private readonly unit: Unit,
@@ -115,15 +115,7 @@ export class MetaInterp {
     this.frames.push(frame);
     this.startGreens = [...greens];
     this.record("label", [...this.inputs], this.token);
-    try {
-      while (this.result === null) this.step();
-      return this.result;
-    } catch (e) {
-      if (!(e instanceof Abort)) throw e;
-      return { kind: "abort", reason: e.reason, frames: e.frames ?? this.frames, pending: e.pending, partial: new Trace(this.inputs, this.ops, "loop", title) };
-    } finally {
-      if (this.result && this.result.kind !== "abort") this.result.trace.title = title;
-    }
+    return this.runToEnd("loop", title);
   }
 
   /**
@@ -135,17 +127,19 @@ export class MetaInterp {
     this.inputs.push(...inputs);
     this.started = true;
     this.bridge = true;
+    return this.runToEnd("bridge", title);
+  }
+
+  /** Steps until the trace closes, ends or aborts. */
+  private runToEnd(kind: "loop" | "bridge", title: string): TraceOutcome {
     try {
       while (this.result === null) this.step();
+      this.result.trace.title = title;
+      if (kind === "bridge") this.result.trace.kind = "bridge";
       return this.result;
     } catch (e) {
       if (!(e instanceof Abort)) throw e;
-      return { kind: "abort", reason: e.reason, frames: e.frames ?? this.frames, pending: e.pending, partial: new Trace(this.inputs, this.ops, "bridge", title) };
-    } finally {
-      if (this.result && this.result.kind !== "abort") {
-        this.result.trace.title = title;
-        this.result.trace.kind = "bridge";
-      }
+      return { kind: "abort", reason: e.reason, frames: e.frames ?? this.frames, pending: e.pending, partial: new Trace(this.inputs, this.ops, kind, title) };
     }
   }
   private bridge = false;
@@ -350,16 +344,9 @@ export class MetaInterp {
     const byValue = new Map<Value, Value>();
     for (const [v, slot] of exit.slots) byValue.set(v, this.record("getarrayitem", [bufferConst, Const.of(slot)], EXIT_BUFFER));
     const frames = framesFromSnapshot(exit.snapshot, (v) => exit.buffer[exit.slots.get(v)!]);
+    const boxes = boxesFromSnapshot(exit.snapshot, (v) => byValue.get(v)!);
     this.frames.length = 0;
-    exit.snapshot.frames.forEach((fs, k) => {
-      const fr = frames[k]!;
-      const boxes: Value[] = new Array(fr.code.nregs);
-      fr.code.liveIn![fs.pc]!.forEach((reg, i) => {
-        const v = fs.values[i]!;
-        boxes[reg] = v instanceof Const ? v : byValue.get(v)!;
-      });
-      this.frames.push({ ...fr, boxes });
-    });
+    frames.forEach((fr, k) => this.frames.push({ ...fr, boxes: boxes[k]! }));
   }
 
   private shouldInline(code: JitCode): boolean {

@@ -49,3 +49,20 @@ export function framesFromSnapshot(snapshot: Snapshot, valueOf: (v: Value) => un
   });
   return frames;
 }
+
+/**
+ * The trace values of the registers of each frame of `snapshot`, for tracing on from
+ * it (a bridge, or the exit of an inner loop): constants stay, every other value is
+ * replaced by `boxOf(value)`.
+ */
+export function boxesFromSnapshot(snapshot: Snapshot, boxOf: (v: Value) => Value): Value[][] {
+  return snapshot.frames.map((fs) => {
+    const code = fs.code as JitCode;
+    const boxes: Value[] = new Array(code.nregs);
+    code.liveIn![fs.pc]!.forEach((reg, i) => {
+      const v = fs.values[i]!;
+      boxes[reg] = v instanceof Const ? v : boxOf(v);
+    });
+    return boxes;
+  });
+}
