@@ -1,19 +1,33 @@
 /**
- * @fileoverview The backend: turns an optimized trace into one JS function with
- * `new Function`, which V8 then compiles to machine code.
+ * @fileoverview The backend: turns a trace tree — a loop or entry trace with the bridges
+ * inlined at the guards they hang from — into one JS function with `new Function`,
+ * which V8 then compiles to machine code.
  *
- * A loop trace `[inputs] ops… label(args) ops… jump(args)` becomes
+ * A peeled loop `[i] label(i, descr=L) preamble label(x, descr=L.body) body jump(y)`
+ * becomes labelled loops, one per label, each nested in the one before:
  *
- *     function loop(i0, i1) { …ops before the label…
- *       let L0 = …, L1 = …;
- *       for (;;) { …body…; L0 = …; L1 = …; continue; } }
+ *     function L() { let i0 = X[0];
+ *       e: for (;;) { …preamble…
+ *         let l1 = x;
+ *         t1: for (;;) { …body…; { const t2 = y; l1 = t2; } continue t1; } } }
  *
- * Every guard becomes `if (!(cond)) { X[0] = …; …; return <guard index>; }`: the exit
- * writes the guard's fail arguments into the shared exit buffer `X` and returns its
- * index, and the engine resumes from the guard's resume data. A jump to another loop
- * returns `-1 - k` with its arguments in `X` (the engine trampolines); `finish` returns
- * FINISH with its arguments (the state at a merge point) in `X`. A call that can
- * raise is wrapped in try/catch, and the exception leaves through the
+ * Every function takes its inputs from the exit buffer `X`, shared by all compiled code
+ * of an engine. A jump to a label in scope assigns the label's variables and
+ * `continue`s it. A guard becomes `if (!(cond)) { … }`; inside the braces stands the
+ * bridge traced from that guard, inlined (so a bridge that goes back to its loop is a
+ * `continue`), or else the exit: the guard's fail arguments go into `X`, and the bridge
+ * compiled on its own for that guard (table `B`) is called if there is one, else the
+ * function returns the guard's index in the engine's exit table. Inlining a bridge
+ * recompiles the tree's function; past `limit` ops a tree takes no more inlined
+ * bridges, its new bridges become trees of their own (attached through `B`).
+ *
+ * A jump to another tree calls that tree's function, so hot hand-offs stay in compiled
+ * code. To keep the JS stack bounded, a tree is entered at most once at a time: `A[k]`
+ * says whether tree k is active (the caller sets it around the call). A jump to an
+ * active tree, and an out-of-line bridge's jump back to the loop it hangs from, instead
+ * return `-1 - k` with the jump's arguments in `X`; every function returns such a code
+ * unchanged to its caller, except tree k itself, which reloads its inputs and starts
+ * over. A call that can raise is wrapped in try/catch and leaves through the
  * guard_no_exception that follows it.
  *
  * Guest data never enters the source text: strings and objects are read from the
@@ -26,139 +40,340 @@ import { opInfo } from "../ir/ops.js";
 import { SPELLINGS } from "../ir/semantics.js";
 import { Const, type Op, type Snapshot, type Trace, type Value } from "../ir/trace.js";
 
-/** What compiled code returns after `finish`: its arguments are in the exit buffer. */
-export const FINISH = -1_000_000;
+/** Where compiled code finds its inputs and leaves its outputs; `exc` a pending exception. */
+export type ExitBuffer = unknown[] & { exc?: unknown };
 
-/** One guard exit of a compiled trace. */
-export interface GuardExit {
-  readonly guard: Op;
-  readonly snapshot: Snapshot;
-  /** Position in the exit buffer of each fail argument. */
-  readonly slots: Map<Value, number>;
-  /** How often this guard failed (before it got a bridge). */
+/** What the engine remembers about a guard across recompilations of its tree. */
+export interface GuardState {
+  /** How often the guard failed (before it got a bridge). */
   failures: number;
-  /** The bridge traced from this guard, run instead of resuming. */
-  bridge: CompiledTrace | null;
-  /** Attempts at tracing a bridge that were aborted. */
+  /** Attempts at tracing a bridge from it that were aborted. */
   bridgeAborts: number;
 }
 
-/** A compiled trace. */
-export interface CompiledTrace {
-  readonly fn: (...inputs: unknown[]) => number;
-  readonly exits: readonly GuardExit[];
-  /** Targets of jumps out of this trace, by `-1 - result`. */
-  readonly jumpTargets: readonly TargetToken[];
-  /** The exit buffer: fail arguments or jump arguments; `exc` for a pending exception. */
-  readonly buffer: unknown[] & { exc?: unknown };
-  readonly source: string;
+/** One guard exit of one compiled function. */
+export interface GuardExit {
+  readonly guard: Op;
+  /** Its index in the exit table: what the compiled function returns when it fails. */
+  readonly index: number;
+  /** The tree whose function holds the guard. */
+  readonly tree: TraceTree;
+  readonly snapshot: Snapshot;
+  /** The exit-buffer slot of each fail argument. */
+  readonly slots: Map<Value, number>;
+  readonly state: GuardState;
 }
 
-/** Compiles `trace`; `name` becomes the JS function's name (letters and digits only). */
-export function compileTrace(trace: Trace, name: string): CompiledTrace {
-  const consts: unknown[] = [];
-  const constIndex = new Map<unknown, number>();
-  const ref = (v: unknown): string => {
-    let i = constIndex.get(v);
+/**
+ * A loop or entry trace, or a bridge compiled on its own, with the bridges inlined at
+ * its guards (and theirs); compiled into one function, recompiled when one is added.
+ */
+export class TraceTree {
+  /** Bridge traces inlined at the guard they start from. */
+  readonly bridges = new Map<Op, Trace>();
+  /** The current function (replaced by each recompilation). */
+  fn: () => number = () => {
+    throw new Error("backend: tree not compiled");
+  };
+  /** Exit indices whose `B` entry calls this tree (a bridge tree). */
+  readonly attachedAt: number[] = [];
+  source = "";
+
+  constructor(
+    /** Its index in `A`; `-1 - id` is a jump to it. */
+    readonly id: number,
+    /** The trace; null while the tree is a stub (jumped to, not compiled yet). */
+    public root: Trace | null,
+    /** Where a jump to this tree comes from: its own token, or its family root's for a bridge. */
+    readonly token: TargetToken,
+    /** For a bridge tree, the loop or entry tree it hangs from (transitively); else null. */
+    readonly family: TraceTree | null,
+  ) {}
+
+  /** False for a stub: a jump to it must go back to the interpreter (see CodeSpace.stub). */
+  get compiled(): boolean {
+    return this.root !== null;
+  }
+
+  /** Number of ops in the root and all inlined bridges. */
+  get size(): number {
+    let n = this.root?.ops.length ?? 0;
+    for (const b of this.bridges.values()) n += b.ops.length;
+    return n;
+  }
+}
+
+/** Trees an engine can hold (the size of the active-flag table). */
+const MAX_TREES = 1 << 16;
+
+/**
+ * All compiled code of an engine and what it shares: the exit buffer, the exit table,
+ * the out-of-line bridge table, the active flags, and the tree each token enters.
+ */
+export class CodeSpace {
+  readonly buffer: ExitBuffer = [];
+  readonly exits: GuardExit[] = [];
+  /** Out-of-line bridge functions by exit index (undefined: none). */
+  readonly bridges: ((() => number) | undefined)[] = [];
+  /** Whether tree k is running (entered and not yet returned). */
+  readonly active = new Uint8Array(MAX_TREES);
+  readonly trees: TraceTree[] = [];
+  private readonly byToken = new Map<TargetToken, TraceTree>();
+  private readonly states = new Map<Op, GuardState>();
+
+  /** Ops past which a tree takes no more inlined bridges. */
+  constructor(readonly limit: number) {}
+
+  /** No more trees can be made (the engine stops tracing). */
+  get full(): boolean {
+    return this.trees.length >= MAX_TREES;
+  }
+
+  /** The failure counters of `guard`. */
+  state(guard: Op): GuardState {
+    let s = this.states.get(guard);
+    if (!s) this.states.set(guard, (s = { failures: 0, bridgeAborts: 0 }));
+    return s;
+  }
+
+  /**
+   * The tree a jump to `token` enters, made as a stub if it does not exist: compiled
+   * code that jumps to a stub returns `-1 - id` (its stub function does just that), and
+   * the engine goes back to the interpreter there until the tree is compiled.
+   */
+  stub(token: TargetToken): TraceTree {
+    let tree = this.byToken.get(token);
+    if (!tree) {
+      if (this.full) throw new Error("backend: too many trees");
+      const id = this.trees.length;
+      tree = new TraceTree(id, null, token, null);
+      tree.fn = () => -1 - id;
+      this.trees.push(tree);
+      this.byToken.set(token, tree);
+    }
+    return tree;
+  }
+
+  /** Compiles the loop or entry trace entered at `token` (filling in its stub). */
+  addTree(trace: Trace, token: TargetToken, name: string): TraceTree {
+    const tree = this.stub(token);
+    tree.root = trace;
+    this.compile(tree, name);
+    return tree;
+  }
+
+  /**
+   * Adds a bridge traced from the guard of `exit`: inlined into the guard's tree when
+   * that tree has room (its function is recompiled), else compiled as a tree of its own
+   * that the guard calls.
+   */
+  addBridge(exit: GuardExit, bridge: Trace, name: string): void {
+    const tree = exit.tree;
+    if (tree.size + bridge.ops.length <= this.limit) {
+      tree.bridges.set(exit.guard, bridge);
+      this.compile(tree, name);
+      return;
+    }
+    if (this.full) return;
+    const family = tree.family ?? tree;
+    const own = new TraceTree(this.trees.length, bridge, family.token, family);
+    this.trees.push(own);
+    own.attachedAt.push(exit.index);
+    this.compile(own, `${name}_bridge`);
+  }
+
+  private compile(tree: TraceTree, name: string): void {
+    new FunctionCompiler(this, tree, name).compile();
+    for (const index of tree.attachedAt) this.bridges[index] = tree.fn;
+  }
+}
+
+/** A label in scope: its token, JS label and loop variables. */
+interface OpenLabel {
+  readonly token: TargetToken;
+  readonly js: string;
+  readonly vars: readonly string[];
+}
+
+class FunctionCompiler {
+  private readonly consts: unknown[] = [];
+  private readonly constIndex = new Map<unknown, number>();
+  private readonly names = new Map<Value, string>();
+  private readonly lines: string[] = [];
+  private temp = 0;
+
+  constructor(
+    private readonly space: CodeSpace,
+    private readonly tree: TraceTree,
+    private readonly name: string,
+  ) {}
+
+  compile(): void {
+    const tree = this.tree as TraceTree & { root: Trace };
+    const inputs = tree.root.inputs.map((_, i) => `i${i}`);
+    tree.root.inputs.forEach((v, i) => this.names.set(v, inputs[i]!));
+    const scope: OpenLabel[] = [];
+    let ops = tree.root.ops;
+    let indent = "  ";
+    if (inputs.length) this.lines.push(`  let ${inputs.map((v, i) => `${v} = X[${i}]`).join(", ")};`);
+    if (tree.family === null) {
+      // A loop or entry tree starts over at `e` when something jumps to it.
+      this.lines.push("  e: for (;;) {");
+      indent = "    ";
+      scope.push({ token: tree.token, js: "e", vars: inputs });
+      const first = ops[0];
+      if (first?.name === "label" && first.descr === tree.token && first.args.every((a, i) => a === tree.root.inputs[i])) ops = ops.slice(1);
+    }
+    this.emitOps(ops, indent, scope);
+    if (tree.family === null) this.lines.push("  }");
+    const source = `return function ${this.name}() {\n${this.lines.join("\n")}\n};`;
+    tree.fn = new Function("K", "X", "B", "A", source)(this.consts, this.space.buffer, this.space.bridges, this.space.active) as () => number;
+    tree.source = source;
+  }
+
+  private ref = (v: unknown): string => {
+    let i = this.constIndex.get(v);
     if (i === undefined) {
-      i = consts.length;
-      consts.push(v);
-      constIndex.set(v, i);
+      i = this.consts.length;
+      this.consts.push(v);
+      this.constIndex.set(v, i);
     }
     return `K[${i}]`;
   };
-  const names = new Map<Value, string>();
-  trace.inputs.forEach((v, i) => names.set(v, `i${i}`));
-  const exits: GuardExit[] = [];
-  const jumpTargets: TargetToken[] = [];
-  let label: Op | null = null;
-  let loopVars: string[] = [];
 
-  const val = (v: Value): string => {
-    if (v instanceof Const) return literal(v.value, ref);
-    const n = names.get(v);
+  private val(v: Value): string {
+    if (v instanceof Const) return literal(v.value, this.ref);
+    const n = this.names.get(v);
     if (n === undefined) throw new Error("backend: value used before definition");
     return n;
-  };
-  const exitCode = (guard: Op, indent: string): string => {
+  }
+
+  /** Emits a straight line of ops; `outer` are the labels its jumps may continue. */
+  private emitOps(ops: readonly Op[], indent: string, outer: readonly OpenLabel[]): void {
+    const scope = [...outer];
+    let closing = 0;
+    for (let k = 0; k < ops.length; k++) {
+      const op = ops[k]!;
+      const info = opInfo(op.name);
+      const args = op.args.map((a) => this.val(a));
+      switch (op.name) {
+        case "label": {
+          const js = `t${this.temp++}`;
+          const vars = args.map(() => `l${this.temp++}`);
+          if (vars.length) this.lines.push(`${indent}let ${vars.map((l, i) => `${l} = ${args[i]}`).join(", ")};`);
+          this.lines.push(`${indent}${js}: for (;;) {`);
+          indent += "  ";
+          closing++;
+          op.args.forEach((a, i) => this.names.set(a, vars[i]!));
+          scope.push({ token: op.descr as TargetToken, js, vars });
+          continue;
+        }
+        case "debug_merge_point":
+        case "guard_no_exception": // emitted with the call before it
+          continue;
+        case "jump":
+          this.jump(op.descr as TargetToken, args, indent, scope);
+          continue;
+        case "finish":
+          throw new Error("backend: finish is not supported");
+      }
+      if (info.guard) {
+        this.lines.push(`${indent}if (!${SPELLINGS[op.name](args, op.descr, this.ref)}) {`);
+        this.guardFailure(op, indent + "  ", scope);
+        this.lines.push(`${indent}}`);
+        continue;
+      }
+      const expr = SPELLINGS[op.name](args, op.descr, this.ref);
+      const next = ops[k + 1];
+      if (info.call && next?.name === "guard_no_exception") {
+        const n = `v${this.temp++}`;
+        this.names.set(op, n);
+        this.lines.push(`${indent}let ${n};`);
+        this.lines.push(`${indent}try { ${n} = ${expr}; } catch (e) { X.exc = e;`);
+        this.exitCode(next, indent + "  ");
+        this.lines.push(`${indent}}`);
+        continue;
+      }
+      if (op.kind === "-") this.lines.push(`${indent}${expr};`);
+      else {
+        const n = `v${this.temp++}`;
+        this.names.set(op, n);
+        this.lines.push(`${indent}const ${n} = ${expr};`);
+      }
+    }
+    for (; closing > 0; closing--) {
+      indent = indent.slice(2);
+      this.lines.push(`${indent}}`);
+    }
+  }
+
+  /** `vars = args` as a parallel assignment: every argument is read before any variable changes. */
+  private assign(vars: readonly string[], args: readonly string[], indent: string): void {
+    if (vars.length === 0) return;
+    const temps = args.map(() => `t${this.temp++}`);
+    this.lines.push(`${indent}{ const ${temps.map((t, i) => `${t} = ${args[i]}`).join(", ")}; ${vars.map((v, i) => `${v} = ${temps[i]};`).join(" ")} }`);
+  }
+
+  /** A jump: `continue` a label in scope, else hand over to the trace it enters. */
+  private jump(target: TargetToken, args: readonly string[], indent: string, scope: readonly OpenLabel[]): void {
+    for (let s = scope.length - 1; s >= 0; s--) {
+      const l = scope[s]!;
+      if (l.token !== target || l.vars.length !== args.length) continue;
+      this.assign(l.vars, args, indent);
+      this.lines.push(`${indent}continue ${l.js};`);
+      return;
+    }
+    const writes = args.map((a, i) => `X[${i}] = ${a}; `).join("");
+    const family = this.tree.family;
+    if (family !== null && target === this.tree.token) {
+      // An out-of-line bridge back to the loop it hangs from: that loop is below us on the stack.
+      this.lines.push(`${indent}${writes}return ${-1 - family.id};`);
+      return;
+    }
+    const to = this.space.stub(target);
+    const r = `r${this.temp++}`;
+    this.lines.push(`${indent}${writes}if (A[${to.id}] === 1) return ${-1 - to.id};`);
+    this.lines.push(`${indent}A[${to.id}] = 1; const ${r} = ${this.ref(to)}.fn(); A[${to.id}] = 0;`);
+    this.handle(r, indent);
+  }
+
+  /** After a call into other compiled code: start over if it jumped to us, else pass its code on. */
+  private handle(r: string, indent: string): void {
+    if (this.tree.family === null) {
+      const reload = this.tree.root!.inputs.map((_, i) => `i${i} = X[${i}];`).join(" ");
+      this.lines.push(`${indent}if (${r} === ${-1 - this.tree.id}) { ${reload} continue e; }`);
+    }
+    this.lines.push(`${indent}return ${r};`);
+  }
+
+  /** What runs when `guard` fails: its bridge inlined, or the exit. */
+  private guardFailure(guard: Op, indent: string, scope: readonly OpenLabel[]): void {
+    const bridge = this.tree.bridges.get(guard);
+    if (!bridge) return this.exitCode(guard, indent);
+    // The bridge's inputs are the guard's fail arguments, in order.
+    const failArgs = guard.snapshot!.failArgs();
+    bridge.inputs.forEach((input, i) => this.names.set(input, this.val(failArgs[i]!)));
+    this.emitOps(bridge.ops, indent, scope);
+  }
+
+  /** The exit: fail arguments into `X`, then the guard's out-of-line bridge if any, else return. */
+  private exitCode(guard: Op, indent: string): void {
     const snapshot = guard.snapshot!;
     const slots = new Map<Value, number>();
     const writes: string[] = [];
     snapshot.failArgs().forEach((v, i) => {
       slots.set(v, i);
-      writes.push(`X[${i}] = ${val(v)};`);
+      writes.push(`X[${i}] = ${this.val(v)};`);
     });
-    guard.guardIndex = exits.length;
-    exits.push({ guard, snapshot, slots, failures: 0, bridge: null, bridgeAborts: 0 });
-    return `${indent}${writes.join(" ")} return ${guard.guardIndex};`;
-  };
-
-  const body: string[] = [];
-  let indent = "  ";
-  const ops = trace.ops;
-  for (let k = 0; k < ops.length; k++) {
-    const op = ops[k]!;
-    const info = opInfo(op.name);
-    const args = op.args.map(val);
-    const def = (expr: string) => {
-      const n = `v${k}`;
-      names.set(op, n);
-      body.push(`${indent}const ${n} = ${expr};`);
-    };
-    if (op.name === "label") {
-      label = op;
-      loopVars = op.args.map((_, i) => `L${i}`);
-      body.push(`${indent}let ${loopVars.map((l, i) => `${l} = ${args[i]}`).join(", ") || "_ = 0"};`);
-      body.push(`${indent}for (;;) {`);
-      indent += "  ";
-      op.args.forEach((a, i) => names.set(a, loopVars[i]!));
-      continue;
-    }
-    if (op.name === "debug_merge_point") continue;
-    if (op.name === "jump") {
-      const target = op.descr as TargetToken;
-      if (label && target === label.descr) {
-        const temps = args.map((a, i) => `t${i} = ${a}`);
-        if (temps.length) body.push(`${indent}{ const ${temps.join(", ")}; ${loopVars.map((l, i) => `${l} = t${i};`).join(" ")} }`);
-        body.push(`${indent}continue;`);
-      } else {
-        let t = jumpTargets.indexOf(target);
-        if (t < 0) t = jumpTargets.push(target) - 1;
-        body.push(`${indent}${args.map((a, i) => `X[${i}] = ${a};`).join(" ")} return ${-1 - t};`);
-      }
-      continue;
-    }
-    if (op.name === "finish") {
-      body.push(`${indent}${args.map((a, i) => `X[${i}] = ${a};`).join(" ")} return ${FINISH};`);
-      continue;
-    }
-    if (op.name === "guard_no_exception") continue; // emitted with the call before it
-    if (info.guard) {
-      body.push(`${indent}if (!${SPELLINGS[op.name](args, op.descr, ref)}) {`);
-      body.push(exitCode(op, indent + "  "));
-      body.push(`${indent}}`);
-      continue;
-    }
-    const expr = SPELLINGS[op.name](args, op.descr, ref);
-    const next = ops[k + 1];
-    if (info.call && next?.name === "guard_no_exception") {
-      const n = `v${k}`;
-      names.set(op, n);
-      body.push(`${indent}let ${n};`);
-      body.push(`${indent}try { ${n} = ${expr}; } catch (e) { X.exc = e;`);
-      body.push(exitCode(next, indent + "  "));
-      body.push(`${indent}}`);
-      continue;
-    }
-    if (op.kind === "-") body.push(`${indent}${expr};`);
-    else def(expr);
+    const index = this.space.exits.length;
+    this.space.exits.push({ guard, index, tree: this.tree, snapshot, slots, state: this.space.state(guard) });
+    guard.guardIndex = index;
+    const b = `b${this.temp++}`;
+    this.lines.push(`${indent}${writes.join(" ")} const ${b} = B[${index}];`);
+    this.lines.push(`${indent}if (${b} === undefined) return ${index};`);
+    this.lines.push(`${indent}const r${b} = ${b}();`);
+    this.handle(`r${b}`, indent);
   }
-  if (label) body.push("  }");
-  const params = trace.inputs.map((_, i) => `i${i}`).join(", ");
-  const source = `return function ${name}(${params}) {\n${body.join("\n")}\n};`;
-  const buffer: unknown[] & { exc?: unknown } = [];
-  const fn = new Function("K", "X", source)(consts, buffer) as (...inputs: unknown[]) => number;
-  return { fn, exits, jumpTargets, buffer, source };
 }
 
 /** The source text of a constant: inline for numbers and the like, else a side-table read. */

@@ -30,7 +30,7 @@ const USAGE = `usage:
   tsjit check <interpreter>
 
 <interpreter> is a folder name under interpreters/ (e.g. bf) or a path to an entry module.
-jit params: threshold, bridge_threshold, call_loops (0/1, experimental), trace_limit, inline_depth, max_aborts, enable_opts (e.g. enable_opts=${ALL_PASSES.join(":")})`;
+jit params: threshold, bridge_threshold, tree_limit, trace_limit, inline_depth, max_aborts, enable_opts (e.g. enable_opts=${ALL_PASSES.join(":")})`;
 
 class UsageError extends Error {}
 
@@ -65,11 +65,11 @@ function applyJitParam(params: JitParams, spec: string): void {
       case "inline_depth":
         params.inlineDepthLimit = parseInt10(name, value);
         break;
+      case "tree_limit":
+        params.treeLimit = parseInt10(name, value);
+        break;
       case "bridge_threshold":
         params.bridgeThreshold = Math.max(1, parseInt10(name, value));
-        break;
-      case "call_loops":
-        params.callLoops = parseInt10(name, value) !== 0;
         break;
       case "max_aborts":
         params.maxAborts = Math.max(1, parseInt10(name, value));

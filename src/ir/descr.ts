@@ -149,18 +149,10 @@ export class CallDescr extends Descr {
   }
 }
 
-/** What a compiled loop offers to code that calls it (see `call_loop`). */
-export interface CompiledEntry {
-  /** Runs the loop with its input values until a guard fails; returns the guard's index. */
-  readonly fn: (...inputs: unknown[]) => number;
-  /** Where the loop leaves the fail arguments of the guard that failed. */
-  readonly buffer: unknown[];
-}
-
 /** The place a jump goes to: a loop's label. */
 export class TargetToken extends Descr {
-  /** The loop's compiled code, once it exists (for `call_loop`). */
-  compiled: CompiledEntry | null = null;
+  /** The engine's record of the code this token enters (set by the engine; opaque here). */
+  owner: unknown = null;
   constructor(readonly name: string) {
     super();
   }

@@ -100,12 +100,6 @@ export const OPS = {
   // ---- calls (effects in the CallDescr; arg 0 is the function) ----
   call: { arity: -1, result: "descr", descr: "call", call: true },
   call_pure: { arity: -1, result: "descr", descr: "call", call: true, pure: true },
-  /**
-   * Runs another compiled loop (the descr's target) with these inputs until it exits;
-   * the result is the index of the guard it left by, its fail arguments are in the
-   * loop's exit buffer. How an outer loop runs an inner one without leaving compiled code.
-   */
-  call_loop: { arity: -1, result: "n", descr: "target", call: true },
   // ---- guards ----
   guard_true: GUARD1,
   guard_false: GUARD1,

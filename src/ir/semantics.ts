@@ -11,7 +11,7 @@
  * Guards are spelled as the condition under which the guard *passes*.
  */
 
-import { type Descr, ArrayDescr, CallDescr, ClassDescr, FieldDescr, TargetToken } from "./descr.js";
+import { type Descr, ArrayDescr, CallDescr, ClassDescr, FieldDescr } from "./descr.js";
 import { type OpName } from "./ops.js";
 
 /** Returns the source text that refers to a constant in the side table. */
@@ -97,10 +97,6 @@ export const SPELLINGS: Record<OpName, Spelling> = {
   },
   call: (a, d) => spellCall(a, d),
   call_pure: (a, d) => spellCall(a, d),
-  call_loop: (a, d, ref) => {
-    if (!(d instanceof TargetToken) || !d.compiled) throw new Error("call_loop of a loop that is not compiled");
-    return `${ref(d.compiled.fn)}(${a.join(", ")})`;
-  },
   guard_true: (a) => `${a[0]}`,
   guard_false: (a) => `!${a[0]}`,
   guard_value: (a) => `(${a[0]} === ${a[1]})`,

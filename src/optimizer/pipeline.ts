@@ -6,12 +6,19 @@
  * never modifying its input (an output may share unchanged Op objects with its input, so
  * treat a trace as immutable once it has been optimized). Adding a pass is one line in
  * `PASSES` (plus its import).
+ *
+ * `unroll` is not a walk of its own but a driver, as in RPython: for a loop trace it
+ * peels one iteration (`unroll.ts`), runs the forward passes (every pass but `dce`) over
+ * the two iterations, then closes the loop. Without it (or when peeling gives up) the
+ * forward passes run over the trace as it is. `dce` always runs last.
  */
 
 import { type Trace } from "../ir/trace.js";
 import { dce } from "./dce.js";
+import { heap } from "./heap.js";
 import { cse } from "./pure.js";
 import { rewrite } from "./rewrite.js";
+import { closeLoop, isPeelable, unroll } from "./unroll.js";
 import { type OptStats, countRule, formatOptStats, newOptStats, ruleCount } from "./stats.js";
 
 export { type OptStats, countRule, formatOptStats, newOptStats, ruleCount };
@@ -23,14 +30,18 @@ export type Pass = (trace: Trace, stats?: OptStats) => Trace;
 const PASSES = [
   ["rewrite", rewrite],
   ["pure", cse],
+  ["heap", heap],
   ["dce", dce],
 ] as const satisfies readonly (readonly [string, Pass])[];
 
 /** The name of a pass. */
 export type PassName = (typeof PASSES)[number][0];
 
+/** The pass that drives the others over a peeled loop (see the file overview). */
+const UNROLL = "unroll";
+
 /** The names of every pass, in the order they run (typed as strings for option parsing). */
-export const ALL_PASSES: readonly string[] = PASSES.map(([name]) => name);
+export const ALL_PASSES: readonly string[] = [...PASSES.map(([name]) => name).filter((n) => n !== "dce"), UNROLL, "dce"];
 
 /** Options of `optimize`. */
 export interface OptimizeOptions {
@@ -47,7 +58,19 @@ export function optimize(trace: Trace, options: OptimizeOptions = {}): Trace {
     if (!ALL_PASSES.includes(name))
       throw new Error(`unknown optimizer pass '${name}' (known: ${ALL_PASSES.join(", ")})`);
   }
-  let t = trace;
-  for (const [name, pass] of PASSES) if (enable.includes(name)) t = pass(t, options.stats);
-  return t;
+  const forward = (t: Trace, stats: OptStats | undefined): Trace => {
+    for (const [name, pass] of PASSES) if (name !== "dce" && enable.includes(name)) t = pass(t, stats);
+    return t;
+  };
+  let t: Trace | null = null;
+  if (enable.includes(UNROLL) && isPeelable(trace)) {
+    // Rules counted while peeling count only if the peeled loop is kept.
+    const attempt = newOptStats();
+    const u = unroll(trace);
+    t = closeLoop(forward(u.trace, attempt), u, attempt);
+    if (t) for (const [rule, n] of attempt.rules) countRule(options.stats, rule, n);
+    else countRule(options.stats, "unroll-gave-up");
+  }
+  t ??= forward(trace, options.stats);
+  return enable.includes("dce") ? dce(t, options.stats) : t;
 }

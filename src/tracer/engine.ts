@@ -4,10 +4,14 @@
  * compiled code, and resuming through the blackhole interpreter when a guard fails.
  *
  * The plain interpreter calls `canEnterJit` at every guest backward jump. A compiled
- * loop is entered from there; when it exits (a failed guard), the blackhole runs the
- * interpreter's frames to the next merge point, and if a loop is compiled for the green
- * values found there the engine enters it directly, else it hands the green and red
- * values back to the plain interpreter, which continues at its merge point.
+ * tree (a loop with its bridges, see `backend/compile.ts`) is entered from there. When
+ * a guard fails, the blackhole runs the interpreter's frames to the next merge point,
+ * and if a tree is compiled for the green values found there the engine enters it
+ * directly, else it hands the green and red values back to the plain interpreter, which
+ * continues at its merge point. A guard that keeps failing gets a bridge, traced from
+ * its resume data and compiled on its own; the guard calls it from then on (see
+ * `backend/compile.ts`: compiled traces call each other, and return here only to leave
+ * compiled code).
  */
 
 import { performance } from "node:perf_hooks";
@@ -16,11 +20,11 @@ import { printTrace } from "../ir/printer.js";
 import { InputArg, type Trace, type Value } from "../ir/trace.js";
 import type { DriverEngine, EngineExit, JitDriver } from "../interp-dsl/hints.js";
 import type { Unit } from "../interp-dsl/jitcode.js";
-import { compileTrace, type CompiledTrace, type GuardExit } from "../backend/compile.js";
+import { CodeSpace, type GuardExit, type TraceTree } from "../backend/compile.js";
 import { optimize, ALL_PASSES } from "../optimizer/pipeline.js";
 import { runBlackhole, type BlackholeExit, type Frame } from "./blackhole.js";
-import { MetaInterp, type DelegateCode } from "./meta-interp.js";
-import { boxesFromSnapshot, framesFromSnapshot } from "./resume.js";
+import { MetaInterp } from "./meta-interp.js";
+import { boxesFromSnapshot, framesFromSnapshot, resumeOps } from "./resume.js";
 import { JitStats } from "./stats.js";
 
 /** Tunable parameters (`--threshold`, `--jit-param name=value`). */
@@ -33,14 +37,14 @@ export interface JitParams {
   inlineDepthLimit: number;
   /** Aborted traces of one loop before it is left to the interpreter for good. */
   maxAborts: number;
-  /**
-   * Let loop traces run inner compiled loops with `call_loop`. Off by default: with it
-   * on, Mandelbrot.b prints wrong output at thresholds 3 and 50 (a known bug, under
-   * investigation), and it did not make BF faster yet.
-   */
-  callLoops: boolean;
   /** Failures of a guard before a bridge is traced from it. */
   bridgeThreshold: number;
+  /**
+   * Ops in a tree (a loop with the bridges inlined into its function) past which its
+   * new bridges are compiled as functions of their own instead: inlining recompiles the
+   * tree, and V8 stops optimizing very large functions.
+   */
+  treeLimit: number;
   /** Optimization passes to run, in pipeline order. */
   enableOpts: readonly string[];
 }
@@ -51,15 +55,9 @@ export const DEFAULT_PARAMS: JitParams = {
   inlineDepthLimit: 30,
   maxAborts: 3,
   bridgeThreshold: 20,
-  callLoops: false,
+  treeLimit: 3000,
   enableOpts: ALL_PASSES,
 };
-
-/** The inner loop whose exit a guard stands for (see MetaInterp.callLoop), or null. */
-function delegateOf(exit: GuardExit): TargetToken | null {
-  const code = exit.snapshot.frames[0]?.code as Partial<DelegateCode> | null | undefined;
-  return code?.delegate ?? null;
-}
 
 /** Compilation state of one tuple of green values. */
 interface JitCell {
@@ -67,16 +65,22 @@ interface JitCell {
   counter: number;
   aborts: number;
   blacklisted: boolean;
-  code: CompiledTrace | null;
+  /** A guest loop starts here: canEnterJit has been called with these greens. */
+  header: boolean;
+  /** The token of the tree entered at these greens (made when first needed). */
   token: TargetToken | null;
+  /** The compiled loop or entry tree entered at these greens. */
+  code: TraceTree | null;
 }
 
 /** The engine of one JitDriver. */
 export class Engine implements DriverEngine {
   private readonly cells = new Map<unknown, unknown>();
-  private readonly byToken = new Map<TargetToken, JitCell>();
+  /** Every compiled trace of this engine, with their exit buffer and exit table. */
+  private readonly space: CodeSpace;
   private tracing = false;
   private loopCount = 0;
+  private bridgeCount = 0;
   readonly stats = new JitStats();
 
   constructor(
@@ -85,13 +89,16 @@ export class Engine implements DriverEngine {
     readonly params: JitParams,
     /** Receives every trace as text (unoptimized and optimized), or null. */
     private readonly log: ((text: string) => void) | null = null,
-  ) {}
+  ) {
+    this.space = new CodeSpace(params.treeLimit);
+  }
 
   canEnterJit(_site: number, greens: unknown[], reds: unknown[]): EngineExit | null {
     if (this.tracing) return null;
     const cell = this.cell(greens);
     if (cell.code) return this.run(cell, reds);
-    if (cell.blacklisted || ++cell.counter < this.params.threshold) return null;
+    cell.header = true;
+    if (cell.blacklisted || ++cell.counter < this.params.threshold || this.space.full) return null;
     cell.counter = 0;
     return this.traceFrom(cell, greens, reds);
   }
@@ -117,7 +124,7 @@ export class Engine implements DriverEngine {
     }
     let c = m.get(greens[n - 1]) as JitCell | undefined;
     if (!c) {
-      c = { greens: [...greens], counter: 0, aborts: 0, blacklisted: false, code: null, token: null };
+      c = { greens: [...greens], counter: 0, aborts: 0, blacklisted: false, header: false, token: null, code: null };
       m.set(greens[n - 1], c);
     }
     return c;
@@ -125,7 +132,7 @@ export class Engine implements DriverEngine {
 
   private traceFrom(cell: JitCell, greens: unknown[], reds: unknown[]): EngineExit | null {
     const where = this.location(greens);
-    const token = new TargetToken(`Loop${this.loopCount}`);
+    const token = this.tokenOf(cell);
     const t0 = performance.now();
     this.tracing = true;
     let outcome;
@@ -144,66 +151,43 @@ export class Engine implements DriverEngine {
       this.log?.(`# aborted (${outcome.reason}) after ${outcome.partial.ops.length} ops: ${where}\n`);
       return this.continueAt(this.blackhole(() => runBlackhole(this.unit, outcome.frames, outcome.pending)));
     }
-    this.loopCount++;
-    this.install(cell, outcome.trace, token, where);
+    const optimized = this.optimizeTrace(outcome.trace, where);
+    const t1 = performance.now();
+    cell.code = this.space.addTree(optimized, token, token.name);
+    this.stats.compilingMs += performance.now() - t1;
+    this.log?.(printTrace(optimized, { guardIndices: true }));
     const exit: BlackholeExit = { done: false, values: outcome.values };
     return this.continueAt(exit);
   }
 
-  /** Optimizes and compiles `trace` and attaches it to `cell`. */
-  private install(cell: JitCell, trace: Trace, token: TargetToken, where: string): void {
-    const compiled = this.optimizeAndCompile(trace, token, where);
-    cell.code = compiled;
-    cell.token = token;
-    if (trace.kind === "loop") token.compiled = compiled;
-    this.byToken.set(token, cell);
-  }
-
-  /** Logs, optimizes, compiles and counts one trace. */
-  private optimizeAndCompile(trace: Trace, token: TargetToken, where: string): CompiledTrace {
+  /** Logs the trace, optimizes it and counts it. */
+  private optimizeTrace(trace: Trace, where: string): Trace {
     this.log?.(printTrace(trace));
-    const t1 = performance.now();
+    const t0 = performance.now();
     const optimized = optimize(trace, { enable: this.params.enableOpts, stats: this.stats.opt });
-    const t2 = performance.now();
+    this.stats.optimizingMs += performance.now() - t0;
     optimized.title = `${trace.title} (optimized)`;
-    const compiled = compileTrace(optimized, token.name);
-    this.stats.optimizingMs += t2 - t1;
-    this.stats.compilingMs += performance.now() - t2;
-    this.log?.(printTrace(optimized, { guardIndices: true }));
     this.stats.compiled(where, trace.kind, trace.ops.length, optimized.ops.length);
-    return compiled;
+    return optimized;
   }
 
-  compiledLoopFor(greens: readonly unknown[]): TargetToken | null {
-    if (!this.params.callLoops) return null;
-    const c = this.cell(greens);
-    return c.token && c.token.compiled ? c.token : null;
-  }
-
-  exitOf(token: TargetToken, r: number) {
-    const code = this.byToken.get(token)!.code!;
-    const exit = code.exits[r]!;
-    if (exit.snapshot.afterCallRaising || delegateOf(exit) !== null) return null;
-    return { snapshot: exit.snapshot, slots: exit.slots, buffer: code.buffer };
-  }
-
-  resumeFrames(token: TargetToken, r: number): { frames: Frame[]; pending: { error: unknown } | null } {
-    let code = this.byToken.get(token)!.code!;
-    let exit = code.exits[r]!;
-    for (let d = delegateOf(exit); d !== null; d = delegateOf(exit)) {
-      const inner = this.byToken.get(d)!.code!;
-      exit = inner.exits[code.buffer[0] as number]!;
-      code = inner;
-    }
-    const buf = code.buffer;
-    const pending = exit.snapshot.afterCallRaising ? { error: buf.exc } : null;
-    return { frames: framesFromSnapshot(exit.snapshot, (v) => buf[exit.slots.get(v)!]), pending };
-  }
-
-  /** The compiled loop at these greens, for the tracer to jump to. */
+  /**
+   * Where a trace that reaches the merge point with these greens jumps: the tree
+   * compiled there, or a stub for a guest loop that is not compiled yet (compiled code
+   * goes back to the interpreter there until it is). Null for any other merge point:
+   * the trace goes on through it.
+   */
   loopTokenFor(greens: readonly unknown[]): TargetToken | null {
     const c = this.cell(greens);
-    return c.code && c.token ? c.token : null;
+    return c.code || c.header ? this.tokenOf(c) : null;
+  }
+
+  private tokenOf(cell: JitCell): TargetToken {
+    if (!cell.token) {
+      cell.token = new TargetToken(`Loop${this.loopCount++}`);
+      cell.token.owner = cell;
+    }
+    return cell.token;
   }
 
   get traceLimit(): number {
@@ -216,49 +200,48 @@ export class Engine implements DriverEngine {
   /** Runs compiled code from `cell` until control must return to the interpreter. */
   private run(cell: JitCell, reds: unknown[]): EngineExit | null {
     let code = cell.code!;
-    let args = reds;
+    const { buffer: buf, active } = this.space;
+    for (let i = 0; i < reds.length; i++) buf[i] = reds[i];
     for (;;) {
-      let r = code.fn(...args);
-      // A guard that checked which exit an inner loop took: take that exit instead.
-      for (let d = r >= 0 ? delegateOf(code.exits[r]!) : null; d !== null; d = r >= 0 ? delegateOf(code.exits[r]!) : null) {
-        const inner = this.byToken.get(d)!.code!;
-        r = code.buffer[0] as number;
-        code = inner;
-      }
+      active[code.id] = 1;
+      const r = code.fn();
+      active[code.id] = 0;
       if (r < 0) {
-        const target = this.byToken.get(code.jumpTargets[-1 - r]!)!;
-        args = code.buffer.slice(0, this.unit.portal!.reds.length);
-        code = target.code!;
-        continue;
+        // A jump to a tree that was active, or to a stub: its inputs are in `buf`.
+        code = this.space.trees[-1 - r]!;
+        if (code.compiled) continue;
+        const target = code.token.owner as JitCell;
+        return { done: false, values: [...target.greens, ...buf.slice(0, this.unit.portal!.reds.length)] };
       }
-      const exit = code.exits[r]!;
-      const buf = code.buffer;
-      if (exit.bridge) {
-        args = buf.slice(0, exit.slots.size);
-        code = exit.bridge;
-        continue;
-      }
-      exit.failures++;
+      const exit = this.space.exits[r]!;
+      const state = exit.state;
+      state.failures++;
       this.stats.guardFailures++;
       const pending = exit.snapshot.afterCallRaising ? { error: buf.exc } : null;
       buf.exc = undefined;
       const frames = framesFromSnapshot(exit.snapshot, (v) => buf[exit.slots.get(v)!]);
       let bh: BlackholeExit;
-      if (pending === null && exit.failures >= this.params.bridgeThreshold && exit.bridgeAborts < this.params.maxAborts) {
+      if (pending === null && state.failures >= this.params.bridgeThreshold && state.bridgeAborts < this.params.maxAborts && !this.space.full) {
         bh = this.traceBridge(exit, frames);
       } else {
         bh = this.blackhole(() => runBlackhole(this.unit, frames, pending));
       }
       if (bh.done) return bh;
-      const next = this.cell(bh.values.slice(0, this.unit.portal!.greens.length));
+      const ng = this.unit.portal!.greens.length;
+      const next = this.cell(bh.values.slice(0, ng));
       if (!next.code) return bh;
       code = next.code;
-      args = bh.values.slice(this.unit.portal!.greens.length);
+      for (let i = ng; i < bh.values.length; i++) buf[i - ng] = bh.values[i];
     }
   }
 
-  /** Traces and compiles a bridge from a guard that keeps failing; returns where it ended. */
+  /**
+   * Traces a bridge from a guard that keeps failing, compiles it and attaches it to the
+   * guard.
+   * Returns the merge point where the bridge's tracing ended.
+   */
   private traceBridge(exit: GuardExit, frames: Frame[]): BlackholeExit {
+    const root = exit.tree.family ?? exit.tree;
     const inputs: InputArg[] = [];
     const inputOf = new Map<Value, InputArg>();
     for (const [v] of exit.slots) {
@@ -267,24 +250,33 @@ export class Engine implements DriverEngine {
       inputOf.set(v, arg);
     }
     const boxes = boxesFromSnapshot(exit.snapshot, (v) => inputOf.get(v)!);
-    const where = `${this.location(this.greensOf(frames[0]!))}`;
-    const token = new TargetToken(`Bridge${this.loopCount}`);
+    const prologue = resumeOps(exit.snapshot, (v) => inputOf.get(v)!);
+    const where = this.location(this.greensOf(frames[0]!));
+    if (prologue === null) {
+      exit.state.bridgeAborts = this.params.maxAborts;
+      this.stats.abort(`bridge at ${where}`, "the guard's resume data holds virtuals");
+      return this.blackhole(() => runBlackhole(this.unit, frames, null));
+    }
+    const token = new TargetToken(`Bridge${this.bridgeCount++}`);
     const t0 = performance.now();
     this.tracing = true;
     let outcome;
     try {
-      outcome = new MetaInterp(this.unit, this, token).traceBridge(frames, boxes, inputs, `bridge from guard ${exit.guard.guardIndex} at ${where}`);
+      outcome = new MetaInterp(this.unit, this, token).traceBridge(frames, boxes, inputs, prologue, `bridge from guard g${exit.index} of ${root.token.name} at ${where}`);
     } finally {
       this.tracing = false;
     }
     this.stats.tracingMs += performance.now() - t0;
     if (outcome.kind === "abort") {
-      exit.bridgeAborts++;
+      exit.state.bridgeAborts++;
       this.stats.abort(`bridge at ${where}`, outcome.reason);
       return this.blackhole(() => runBlackhole(this.unit, outcome.frames, outcome.pending));
     }
-    this.loopCount++;
-    exit.bridge = this.optimizeAndCompile(outcome.trace, token, where);
+    const bridge = this.optimizeTrace(outcome.trace, where);
+    const t1 = performance.now();
+    this.space.addBridge(exit, bridge, root.token.name);
+    this.stats.compilingMs += performance.now() - t1;
+    this.log?.(printTrace(bridge, { guardIndices: true }));
     return { done: false, values: outcome.values };
   }
 

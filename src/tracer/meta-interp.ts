@@ -18,13 +18,12 @@
  * portal returning), handing its concrete frames to the blackhole interpreter.
  */
 
-import { ArrayDescr, CallDescr, ClassDescr, EFFECTS_ALL, EFFECTS_NONE, LocationDescr, TargetToken, type Descr } from "../ir/descr.js";
+import { CallDescr, ClassDescr, EFFECTS_ALL, EFFECTS_NONE, LocationDescr, TargetToken, type Descr } from "../ir/descr.js";
 import { opInfo, type OpName } from "../ir/ops.js";
 import { executeOp } from "../ir/semantics.js";
 import { Const, InputArg, kindOfJsValue, Op, Snapshot, Trace, type FrameSnapshot, type Value } from "../ir/trace.js";
 import type { Insn, JitCode, Unit } from "../interp-dsl/jitcode.js";
 import type { Frame, PendingException } from "./blackhole.js";
-import { boxesFromSnapshot, framesFromSnapshot } from "./resume.js";
 
 /** A tracer frame: concrete registers plus their trace values. */
 export interface TraceFrame extends Frame {
@@ -33,15 +32,6 @@ export interface TraceFrame extends Frame {
 
 /** What the tracer needs from the engine. */
 export interface TracerHost {
-  /** The compiled loop (a trace with its own label) at these greens, for `call_loop`. */
-  compiledLoopFor(greens: readonly unknown[]): TargetToken | null;
-  /**
-   * Where compiled loop `token` left to after returning `r`: the exit's resume data
-   * and buffer, or (an exception pending, a nested loop's exit) concrete frames only.
-   */
-  exitOf(token: TargetToken, r: number): { readonly snapshot: Snapshot; readonly slots: Map<Value, number>; readonly buffer: unknown[] } | null;
-  /** The concrete frames to resume at after loop `token` returned `r`. */
-  resumeFrames(token: TargetToken, r: number): { frames: Frame[]; pending: PendingException | null };
   /** The compiled loop entered at these greens, if any (its label's token). */
   loopTokenFor(greens: readonly unknown[]): TargetToken | null;
   /** The printable location of a merge point. */
@@ -66,16 +56,6 @@ class Abort {
     /** The frames to resume from, when they are not the tracer's own. */
     readonly frames: Frame[] | null = null,
   ) {}
-}
-
-/** The array descriptor of a compiled loop's exit buffer (read after `call_loop`). */
-const EXIT_BUFFER = new ArrayDescr("Array", "exit", "v", false);
-
-/** Resume "code" of a guard that checks which exit an inner loop took. */
-export interface DelegateCode {
-  readonly name: string;
-  /** The inner loop: on failure, its exit (index in the fail arguments) is taken instead. */
-  readonly delegate: TargetToken;
 }
 
 /** Records one trace starting at the portal's merge point. */
@@ -120,11 +100,14 @@ export class MetaInterp {
 
   /**
    * Traces a bridge: from the state a failed guard describes (`frames`, concrete, with
-   * `boxes` giving each live register's trace value) to the next compiled loop.
+   * `boxes` giving each live register's trace value) to the next compiled loop. The
+   * trace starts with `prologue`: what resuming at that guard does before the frames
+   * run (its delayed writes), already done concretely.
    */
-  traceBridge(frames: Frame[], boxes: Value[][], inputs: InputArg[], title: string): TraceOutcome {
+  traceBridge(frames: Frame[], boxes: Value[][], inputs: InputArg[], prologue: readonly Op[], title: string): TraceOutcome {
     frames.forEach((f, i) => this.frames.push({ ...f, boxes: boxes[i]! }));
     this.inputs.push(...inputs);
+    this.ops.push(...prologue);
     this.started = true;
     this.bridge = true;
     return this.runToEnd("bridge", title);
@@ -307,8 +290,6 @@ export class MetaInterp {
         this.result = { kind: "loop", trace: new Trace(this.inputs, this.ops, "loop"), values };
         return;
       }
-      const inner = this.bridge ? null : this.host.compiledLoopFor(greens);
-      if (inner) return this.callLoop(f, ins, inner);
       const target = this.host.loopTokenFor(greens);
       if (target) {
         this.record("jump", reds, target);
@@ -320,33 +301,6 @@ export class MetaInterp {
     this.started = true;
     this.record("debug_merge_point", [], new LocationDescr(this.host.location(greens), greens));
     f.pc++;
-  }
-
-  /**
-   * Runs the compiled loop found at this merge point as a call: records `call_loop`,
-   * runs it for real, guards on the exit it took, and goes on tracing from that exit's
-   * resume data with the values read back from the loop's exit buffer.
-   */
-  private callLoop(f: TraceFrame, ins: Extract<Insn, { o: "merge" }>, token: TargetToken): void {
-    const redBoxes = ins.r.map((r) => this.box(f, r));
-    const redValues = ins.r.map((r) => this.value(f, r));
-    const n = this.record("call_loop", redBoxes, token);
-    const r = token.compiled!.fn(...redValues);
-    const exit = this.host.exitOf(token, r);
-    if (exit === null) {
-      const resume = this.host.resumeFrames(token, r);
-      throw new Abort("an inner loop left by an exception or a nested exit", resume.pending, resume.frames);
-    }
-    const delegate: DelegateCode = { name: `${token.name}.exit`, delegate: token };
-    const g = this.record("guard_value", [n, Const.of(r)]);
-    g.snapshot = new Snapshot([{ code: delegate, pc: 0, values: [n] }]);
-    const bufferConst = Const.of(exit.buffer);
-    const byValue = new Map<Value, Value>();
-    for (const [v, slot] of exit.slots) byValue.set(v, this.record("getarrayitem", [bufferConst, Const.of(slot)], EXIT_BUFFER));
-    const frames = framesFromSnapshot(exit.snapshot, (v) => exit.buffer[exit.slots.get(v)!]);
-    const boxes = boxesFromSnapshot(exit.snapshot, (v) => byValue.get(v)!);
-    this.frames.length = 0;
-    frames.forEach((fr, k) => this.frames.push({ ...fr, boxes: boxes[k]! }));
   }
 
   private shouldInline(code: JitCode): boolean {

@@ -5,7 +5,7 @@
  * blackhole interpreter can go on exactly where the trace left the interpreter.
  */
 
-import { Const, type Snapshot, type Value } from "../ir/trace.js";
+import { Const, Op, type Snapshot, type Value } from "../ir/trace.js";
 import { executeOp } from "../ir/semantics.js";
 import type { JitCode } from "../interp-dsl/jitcode.js";
 import type { Frame } from "./blackhole.js";
@@ -65,4 +65,20 @@ export function boxesFromSnapshot(snapshot: Snapshot, boxOf: (v: Value) => Value
     });
     return boxes;
   });
+}
+
+/**
+ * The ops a trace that starts from `snapshot` (a bridge) must begin with, so that it
+ * does what resuming does before the frames run again: the delayed writes, with every
+ * value replaced by `boxOf(value)`. Null when the snapshot holds virtuals, which a
+ * bridge cannot rebuild yet.
+ */
+export function resumeOps(snapshot: Snapshot, boxOf: (v: Value) => Value): Op[] | null {
+  if (snapshot.virtuals.size > 0) return null;
+  const box = (v: Value): Value => (v instanceof Const ? v : boxOf(v));
+  return snapshot.pendingWrites.map((w) =>
+    w.kind === "field"
+      ? new Op("setfield", [box(w.obj), box(w.value)], w.descr)
+      : new Op("setarrayitem", [box(w.obj), box(w.index), box(w.value)], w.descr),
+  );
 }

@@ -91,9 +91,7 @@ describe("parseTrace round trip", () => {
       b8 = instance_of(p7, descr=W_Object)
       s9 = type_of(v2)
       v10 = same_as(v2)
-      n11 = call_loop(p0, n5, descr=Loop3)
-      n12 = call_loop(descr=Loop4)
-      finish(n5, b8, s9, v10, n11, n12)
+      finish(n5, b8, s9, v10)
     `);
   });
 

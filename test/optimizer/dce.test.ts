@@ -23,7 +23,6 @@ describe("dce", () => {
         n6 = num_neg(n0)
         guard_true(true) [n6]
         n7 = call(ConstPtr(f), n0, descr=f)
-        n99 = call_loop(n0, descr=Loop1)
         n8 = call_pure(ConstPtr(g), n0, descr=g)
         p9 = new_array(3, 0, descr=Uint8Array)
         n10 = arraylen(p1, descr=Uint8Array)
@@ -39,10 +38,9 @@ describe("dce", () => {
       n2 = num_neg(n0)
       guard_true(true) [n2]
       n3 = call(ConstPtr(f), n0, descr=f)
-      n4 = call_loop(n0, descr=Loop1)
       setfield(p1, n0, descr=A.x)
-      n5 = num_sub(n0, 1)
-      jump(n5, descr=Loop0)
+      n4 = num_sub(n0, 1)
+      jump(n4, descr=Loop0)
     `);
     expect(r.rules).toEqual({ "dce-unused": 7 });
   });
