@@ -82,7 +82,7 @@ const MANDELBROT = join(CORPUS, "bf", "Mandelbrot.b");
 const HOTTEST = "pc=861 ";
 
 describe.skipIf(!existsSync(MANDELBROT))("Mandelbrot.b's hottest loop", () => {
-  it("matches its golden trace, and its body keeps the tape in locals", () => {
+  it("matches its golden trace, and its body keeps the tape in locals", { timeout: 300_000 }, () => {
     const traces = optimizedTraces(traceLog("Mandelbrot", THRESHOLD, join(CORPUS, "bf")));
     const loop = traces.find((t) => t.split("\n")[0]!.startsWith(`# loop bf: ${HOTTEST}`));
     expect(loop, traces.map((t) => t.split("\n")[0]).join("\n")).toBeDefined();

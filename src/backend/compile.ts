@@ -15,11 +15,11 @@
  * of an engine. A jump to a label in scope assigns the label's variables and
  * `continue`s it. A guard becomes `if (!(cond)) { … }`; inside the braces stands the
  * bridge traced from that guard, inlined (so a bridge that goes back to its loop is a
- * `continue`), or else the exit: the guard's fail arguments go into `X`, and the bridge
- * compiled on its own for that guard (table `B`) is called if there is one, else the
- * function returns the guard's index in the engine's exit table. Inlining a bridge
+ * `continue`), or else the exit: the guard's fail arguments go into `X`, and `x(i)`
+ * calls the bridge compiled on its own for that guard if there is one (table
+ * `bridges`), else returns the guard's index i in the engine's exit table. Inlining a bridge
  * recompiles the tree's function; past `limit` ops a tree takes no more inlined
- * bridges, its new bridges become trees of their own (attached through `B`).
+ * bridges, its new bridges become trees of their own (attached through `bridges`).
  *
  * A jump to another tree calls that tree's function, so hot hand-offs stay in compiled
  * code. To keep the JS stack bounded, a tree is entered at most once at a time: `A[k]`
@@ -75,7 +75,7 @@ export class TraceTree {
   fn: () => number = () => {
     throw new Error("backend: tree not compiled");
   };
-  /** Exit indices whose `B` entry calls this tree (a bridge tree). */
+  /** Exit indices whose `bridges` entry is this tree (a bridge tree). */
   readonly attachedAt: number[] = [];
   source = "";
 
@@ -93,6 +93,13 @@ export class TraceTree {
   /** False for a stub: a jump to it must go back to the interpreter (see CodeSpace.stub). */
   get compiled(): boolean {
     return this.root !== null;
+  }
+
+  /** The trace that holds `guard`: the root or one of the inlined bridges. */
+  traceOf(guard: Op): Trace {
+    if (this.root?.ops.includes(guard)) return this.root;
+    for (const b of this.bridges.values()) if (b.ops.includes(guard)) return b;
+    throw new Error("backend: guard not in tree");
   }
 
   /** Number of ops in the root and all inlined bridges. */
@@ -120,6 +127,12 @@ export class CodeSpace {
   readonly trees: TraceTree[] = [];
   private readonly byToken = new Map<TargetToken, TraceTree>();
   private readonly states = new Map<Op, GuardState>();
+
+  /** What a failed guard does: call its out-of-line bridge, or leave with its index. */
+  readonly exit = (index: number): number => {
+    const bridge = this.bridges[index];
+    return bridge === undefined ? index : bridge();
+  };
 
   /** Ops past which a tree takes no more inlined bridges. */
   constructor(readonly limit: number) {}
@@ -226,8 +239,10 @@ class FunctionCompiler {
     }
     this.emitOps(ops, indent, scope);
     if (tree.family === null) this.lines.push("  }");
-    const source = `return function ${this.name}() {\n${this.lines.join("\n")}\n};`;
-    tree.fn = new Function("K", "X", "B", "A", source)(this.consts, this.space.buffer, this.space.bridges, this.space.active) as () => number;
+    // Constants are bound once, outside the function, so V8 sees them as constants.
+    const bind = this.consts.length ? `const ${this.consts.map((_, i) => `k${i} = K[${i}]`).join(", ")};\n` : "";
+    const source = `${bind}return function ${this.name}() {\n${this.lines.join("\n")}\n};`;
+    tree.fn = new Function("K", "X", "A", "x", source)(this.consts, this.space.buffer, this.space.active, this.space.exit) as () => number;
     tree.source = source;
   }
 
@@ -238,7 +253,7 @@ class FunctionCompiler {
       this.consts.push(v);
       this.constIndex.set(v, i);
     }
-    return `K[${i}]`;
+    return `k${i}`;
   };
 
   private val(v: Value): string {
@@ -368,11 +383,11 @@ class FunctionCompiler {
     const index = this.space.exits.length;
     this.space.exits.push({ guard, index, tree: this.tree, snapshot, slots, state: this.space.state(guard) });
     guard.guardIndex = index;
-    const b = `b${this.temp++}`;
-    this.lines.push(`${indent}${writes.join(" ")} const ${b} = B[${index}];`);
-    this.lines.push(`${indent}if (${b} === undefined) return ${index};`);
-    this.lines.push(`${indent}const r${b} = ${b}();`);
-    this.handle(`r${b}`, indent);
+    // x(i): the out-of-line bridge of exit i if it has one, else the exit itself (kept
+    // out of line so that the many guards that never fail cost little code).
+    const r = `r${this.temp++}`;
+    this.lines.push(`${indent}${writes.join(" ")} const ${r} = x(${index});`);
+    this.handle(r, indent);
   }
 }
 

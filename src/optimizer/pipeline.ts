@@ -16,6 +16,7 @@
 import { type Trace } from "../ir/trace.js";
 import { dce } from "./dce.js";
 import { heap } from "./heap.js";
+import { intbounds } from "./intbounds.js";
 import { cse } from "./pure.js";
 import { rewrite } from "./rewrite.js";
 import { closeLoop, isPeelable, unroll } from "./unroll.js";
@@ -31,6 +32,7 @@ const PASSES = [
   ["rewrite", rewrite],
   ["pure", cse],
   ["heap", heap],
+  ["intbounds", intbounds],
   ["dce", dce],
 ] as const satisfies readonly (readonly [string, Pass])[];
 

@@ -15,7 +15,7 @@
  */
 
 import { performance } from "node:perf_hooks";
-import { TargetToken } from "../ir/descr.js";
+import { TargetToken, type ClassDescr } from "../ir/descr.js";
 import { printTrace } from "../ir/printer.js";
 import { InputArg, type Trace, type Value } from "../ir/trace.js";
 import type { DriverEngine, EngineExit, JitDriver } from "../interp-dsl/hints.js";
@@ -24,7 +24,7 @@ import { CodeSpace, type GuardExit, type TraceTree } from "../backend/compile.js
 import { optimize, ALL_PASSES } from "../optimizer/pipeline.js";
 import { runBlackhole, type BlackholeExit, type Frame } from "./blackhole.js";
 import { MetaInterp } from "./meta-interp.js";
-import { boxesFromSnapshot, framesFromSnapshot, resumeOps } from "./resume.js";
+import { boxesFromSnapshot, factsAtFailure, framesFromSnapshot, resumeOps } from "./resume.js";
 import { JitStats } from "./stats.js";
 
 /** Tunable parameters (`--threshold`, `--jit-param name=value`). */
@@ -210,8 +210,16 @@ export class Engine implements DriverEngine {
         // A jump to a tree that was active, or to a stub: its inputs are in `buf`.
         code = this.space.trees[-1 - r]!;
         if (code.compiled) continue;
+        // A stub: the loop there is not compiled. Count the entry, as canEnterJit does (a
+        // loop entered only from compiled code, that never iterates twice, would never
+        // get hot otherwise), and trace from there once it is hot.
         const target = code.token.owner as JitCell;
-        return { done: false, values: [...target.greens, ...buf.slice(0, this.unit.portal!.reds.length)] };
+        const redValues = buf.slice(0, this.unit.portal!.reds.length);
+        if (!target.blacklisted && ++target.counter >= this.params.threshold && !this.space.full) {
+          target.counter = 0;
+          return this.traceFrom(target, target.greens, redValues);
+        }
+        return { done: false, values: [...target.greens, ...redValues] };
       }
       const exit = this.space.exits[r]!;
       const state = exit.state;
@@ -249,8 +257,12 @@ export class Engine implements DriverEngine {
       inputs.push(arg);
       inputOf.set(v, arg);
     }
-    const boxes = boxesFromSnapshot(exit.snapshot, (v) => inputOf.get(v)!);
-    const prologue = resumeOps(exit.snapshot, (v) => inputOf.get(v)!);
+    const facts = factsAtFailure(exit.guard, exit.tree.traceOf(exit.guard));
+    const boxOf = (v: Value): Value => facts.consts.get(v) ?? inputOf.get(v)!;
+    const boxes = boxesFromSnapshot(exit.snapshot, boxOf);
+    const prologue = resumeOps(exit.snapshot, boxOf);
+    const classes = new Map<Value, ClassDescr>();
+    for (const [v, cls] of facts.classes) if (inputOf.has(v)) classes.set(inputOf.get(v)!, cls);
     const where = this.location(this.greensOf(frames[0]!));
     if (prologue === null) {
       exit.state.bridgeAborts = this.params.maxAborts;
@@ -262,7 +274,7 @@ export class Engine implements DriverEngine {
     this.tracing = true;
     let outcome;
     try {
-      outcome = new MetaInterp(this.unit, this, token).traceBridge(frames, boxes, inputs, prologue, `bridge from guard g${exit.index} of ${root.token.name} at ${where}`);
+      outcome = new MetaInterp(this.unit, this, token).traceBridge(frames, boxes, inputs, prologue, classes, `bridge from guard g${exit.index} of ${root.token.name} at ${where}`);
     } finally {
       this.tracing = false;
     }

@@ -102,10 +102,12 @@ export class MetaInterp {
    * Traces a bridge: from the state a failed guard describes (`frames`, concrete, with
    * `boxes` giving each live register's trace value) to the next compiled loop. The
    * trace starts with `prologue`: what resuming at that guard does before the frames
-   * run (its delayed writes), already done concretely.
+   * run (its delayed writes), already done concretely; `classes` are the inputs whose
+   * class the trace the guard belongs to had checked.
    */
-  traceBridge(frames: Frame[], boxes: Value[][], inputs: InputArg[], prologue: readonly Op[], title: string): TraceOutcome {
+  traceBridge(frames: Frame[], boxes: Value[][], inputs: InputArg[], prologue: readonly Op[], classes: ReadonlyMap<Value, ClassDescr>, title: string): TraceOutcome {
     frames.forEach((f, i) => this.frames.push({ ...f, boxes: boxes[i]! }));
+    for (const [v, cls] of classes) this.knownClass.set(v, cls);
     this.inputs.push(...inputs);
     this.ops.push(...prologue);
     this.started = true;

@@ -5,7 +5,8 @@
  * blackhole interpreter can go on exactly where the trace left the interpreter.
  */
 
-import { Const, Op, type Snapshot, type Value } from "../ir/trace.js";
+import { ClassDescr } from "../ir/descr.js";
+import { Const, Op, type Snapshot, type Trace, type Value } from "../ir/trace.js";
 import { executeOp } from "../ir/semantics.js";
 import type { JitCode } from "../interp-dsl/jitcode.js";
 import type { Frame } from "./blackhole.js";
@@ -81,4 +82,25 @@ export function resumeOps(snapshot: Snapshot, boxOf: (v: Value) => Value): Op[] 
       ? new Op("setfield", [box(w.obj), box(w.value)], w.descr)
       : new Op("setarrayitem", [box(w.obj), box(w.index), box(w.value)], w.descr),
   );
+}
+
+/**
+ * What is known about the values of a guard's resume data when that guard has failed,
+ * for tracing a bridge from it: the guard's own condition has the value that made it
+ * fail (`guard_true(b)` failed: b is false), and values whose class an earlier
+ * `guard_class` of `trace` (the trace holding the guard) checked still have that class.
+ */
+export function factsAtFailure(guard: Op, trace: Trace): { consts: Map<Value, Const>; classes: Map<Value, ClassDescr> } {
+  const consts = new Map<Value, Const>();
+  const classes = new Map<Value, ClassDescr>();
+  const cond = guard.args[0];
+  if (cond !== undefined && !(cond instanceof Const) && cond.kind === "b") {
+    if (guard.name === "guard_true") consts.set(cond, Const.of(false));
+    if (guard.name === "guard_false") consts.set(cond, Const.of(true));
+  }
+  for (const op of trace.ops) {
+    if (op === guard) break;
+    if (op.name === "guard_class" && op.descr instanceof ClassDescr && !(op.args[0] instanceof Const)) classes.set(op.args[0]!, op.descr);
+  }
+  return { consts, classes };
 }
