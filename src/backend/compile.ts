@@ -16,10 +16,12 @@
  * `continue`s it. A guard becomes `if (!(cond)) { … }`; inside the braces stands the
  * bridge traced from that guard, inlined (so a bridge that goes back to its loop is a
  * `continue`), or else the exit: the guard's fail arguments go into `X`, and `x(i)`
- * calls the bridge compiled on its own for that guard if there is one (table
- * `bridges`), else returns the guard's index i in the engine's exit table. Inlining a bridge
- * recompiles the tree's function; past `limit` ops a tree takes no more inlined
- * bridges, its new bridges become trees of their own (attached through `bridges`).
+ * calls the bridge compiled on its own for that guard if there is one, else returns the
+ * guard's index i in the engine's exit table. A new bridge is first compiled on its own
+ * (cheap: a small function); once called `inlineAfter` times it is inlined into its
+ * guard's tree, whose function is recompiled — unless the tree is past `limit` ops (V8
+ * stops optimizing very large functions, and recompiling a hot one sends it back to V8's
+ * interpreter for a while).
  *
  * A jump to another tree calls that tree's function, so hot hand-offs stay in compiled
  * code. To keep the JS stack bounded, a tree is entered at most once at a time: `A[k]`
@@ -27,7 +29,10 @@
  * active tree, and an out-of-line bridge's jump back to the loop it hangs from, instead
  * return `-1 - k` with the jump's arguments in `X`; every function returns such a code
  * unchanged to its caller, except tree k itself, which reloads its inputs and starts
- * over. A call that can raise is wrapped in try/catch and leaves through the
+ * over. `D[0]` counts the compiled calls on the stack; past MAX_DEPTH, jumps return and
+ * bridge calls exit instead, and the engine carries on from the bottom of the stack.
+ * (Both are only about stack depth: a stale flag after an exception costs speed, never
+ * correctness.) A call that can raise is wrapped in try/catch and leaves through the
  * guard_no_exception that follows it.
  *
  * Guest data never enters the source text: strings and objects are read from the
@@ -43,25 +48,20 @@ import { Const, type Op, type Snapshot, type Trace, type Value } from "../ir/tra
 /** Where compiled code finds its inputs and leaves its outputs; `exc` a pending exception. */
 export type ExitBuffer = unknown[] & { exc?: unknown };
 
-/** What the engine remembers about a guard across recompilations of its tree. */
-export interface GuardState {
-  /** How often the guard failed (before it got a bridge). */
-  failures: number;
-  /** Attempts at tracing a bridge from it that were aborted. */
-  bridgeAborts: number;
-}
-
-/** One guard exit of one compiled function. */
+/** A guard's exit, and what the engine remembers about it across recompilations. */
 export interface GuardExit {
   readonly guard: Op;
   /** Its index in the exit table: what the compiled function returns when it fails. */
   readonly index: number;
   /** The tree whose function holds the guard. */
-  readonly tree: TraceTree;
+  tree: TraceTree;
   readonly snapshot: Snapshot;
   /** The exit-buffer slot of each fail argument. */
   readonly slots: Map<Value, number>;
-  readonly state: GuardState;
+  /** How often the guard failed (before it got a bridge). */
+  failures: number;
+  /** Attempts at tracing a bridge from it that were aborted. */
+  bridgeAborts: number;
 }
 
 /**
@@ -77,6 +77,8 @@ export class TraceTree {
   };
   /** Exit indices whose `bridges` entry is this tree (a bridge tree). */
   readonly attachedAt: number[] = [];
+  /** The compiled function's name, and its source text. */
+  name = "";
   source = "";
 
   constructor(
@@ -114,6 +116,12 @@ export class TraceTree {
 const MAX_TREES = 1 << 16;
 
 /**
+ * Calls between compiled functions that may be on the JS stack at once. Deeper, a jump
+ * or a bridge call leaves to the engine instead, which carries on from the bottom.
+ */
+const MAX_DEPTH = 200;
+
+/**
  * All compiled code of an engine and what it shares: the exit buffer, the exit table,
  * the out-of-line bridge table, the active flags, and the tree each token enters.
  */
@@ -126,27 +134,56 @@ export class CodeSpace {
   readonly active = new Uint8Array(MAX_TREES);
   readonly trees: TraceTree[] = [];
   private readonly byToken = new Map<TargetToken, TraceTree>();
-  private readonly states = new Map<Op, GuardState>();
+  private readonly exitByGuard = new Map<Op, GuardExit>();
 
-  /** What a failed guard does: call its out-of-line bridge, or leave with its index. */
+  /** Calls between compiled functions now on the JS stack (`D[0]`; see MAX_DEPTH). */
+  readonly depth = new Int32Array(1);
+  /** Calls of each out-of-line bridge so far, by exit index. */
+  private readonly calls: number[] = [];
+  /** The out-of-line bridge trees, by the exit index they hang from. */
+  private readonly bridgeTrees: TraceTree[] = [];
+
+  /**
+   * What a failed guard does: call its out-of-line bridge (inlining it into the guard's
+   * tree once it has been called `inlineAfter` times), or leave with the guard's index
+   * — also when the stack of compiled calls is already MAX_DEPTH deep.
+   */
   readonly exit = (index: number): number => {
     const bridge = this.bridges[index];
-    return bridge === undefined ? index : bridge();
+    if (bridge === undefined || this.depth[0]! >= MAX_DEPTH) return index;
+    if (++this.calls[index]! === this.inlineAfter) this.inline(index);
+    this.depth[0]!++;
+    const r = bridge();
+    this.depth[0]!--;
+    return r;
   };
 
-  /** Ops past which a tree takes no more inlined bridges. */
-  constructor(readonly limit: number) {}
+  constructor(
+    /** Ops past which a tree takes no more inlined bridges. */
+    readonly limit: number,
+    /** Calls of an out-of-line bridge after which it is inlined into its guard's tree. */
+    readonly inlineAfter: number,
+  ) {}
 
   /** No more trees can be made (the engine stops tracing). */
   get full(): boolean {
     return this.trees.length >= MAX_TREES;
   }
 
-  /** The failure counters of `guard`. */
-  state(guard: Op): GuardState {
-    let s = this.states.get(guard);
-    if (!s) this.states.set(guard, (s = { failures: 0, bridgeAborts: 0 }));
-    return s;
+  /**
+   * The exit record of `guard`, made on first use: recompiling a tree keeps its guards'
+   * indices, counters and fail-argument slots (`slots` depend only on the guard's
+   * resume data, so they are the same at every compilation).
+   */
+  exitOf(guard: Op, tree: TraceTree, slots: Map<Value, number>): GuardExit {
+    let e = this.exitByGuard.get(guard);
+    if (!e) {
+      e = { guard, index: this.exits.length, tree, snapshot: guard.snapshot!, slots, failures: 0, bridgeAborts: 0 };
+      this.exits.push(e);
+      this.exitByGuard.set(guard, e);
+      guard.guardIndex = e.index;
+    }
+    return e;
   }
 
   /**
@@ -176,26 +213,38 @@ export class CodeSpace {
   }
 
   /**
-   * Adds a bridge traced from the guard of `exit`: inlined into the guard's tree when
-   * that tree has room (its function is recompiled), else compiled as a tree of its own
-   * that the guard calls.
+   * Adds a bridge traced from the guard of `exit`, compiled as a function of its own
+   * that the guard calls; once it proves hot it is inlined (see `exit`).
    */
   addBridge(exit: GuardExit, bridge: Trace, name: string): void {
-    const tree = exit.tree;
-    if (tree.size + bridge.ops.length <= this.limit) {
-      tree.bridges.set(exit.guard, bridge);
-      this.compile(tree, name);
-      return;
-    }
     if (this.full) return;
-    const family = tree.family ?? tree;
+    const family = exit.tree.family ?? exit.tree;
     const own = new TraceTree(this.trees.length, bridge, family.token, family);
     this.trees.push(own);
     own.attachedAt.push(exit.index);
+    this.bridgeTrees[exit.index] = own;
+    this.calls[exit.index] = 0;
     this.compile(own, `${name}_bridge`);
   }
 
+  /**
+   * Inlines the out-of-line bridge of exit `index` at its guard, with the bridges
+   * inlined into it meanwhile, when the guard's tree has room; recompiles that tree. The
+   * bridge's own function stays attached for code of the tree compiled before.
+   */
+  private inline(index: number): void {
+    const exit = this.exits[index]!;
+    const own = this.bridgeTrees[index]!;
+    const parent = exit.tree;
+    if (parent.size + own.size > this.limit) return;
+    parent.bridges.set(exit.guard, own.root!);
+    for (const [guard, b] of own.bridges) parent.bridges.set(guard, b);
+    for (const e of this.exits) if (e.tree === own) e.tree = parent;
+    this.compile(parent, parent.name);
+  }
+
   private compile(tree: TraceTree, name: string): void {
+    tree.name = name;
     new FunctionCompiler(this, tree, name).compile();
     for (const index of tree.attachedAt) this.bridges[index] = tree.fn;
   }
@@ -242,7 +291,7 @@ class FunctionCompiler {
     // Constants are bound once, outside the function, so V8 sees them as constants.
     const bind = this.consts.length ? `const ${this.consts.map((_, i) => `k${i} = K[${i}]`).join(", ")};\n` : "";
     const source = `${bind}return function ${this.name}() {\n${this.lines.join("\n")}\n};`;
-    tree.fn = new Function("K", "X", "A", "x", source)(this.consts, this.space.buffer, this.space.active, this.space.exit) as () => number;
+    tree.fn = new Function("K", "X", "A", "D", "x", source)(this.consts, this.space.buffer, this.space.active, this.space.depth, this.space.exit) as () => number;
     tree.source = source;
   }
 
@@ -347,8 +396,8 @@ class FunctionCompiler {
     }
     const to = this.space.stub(target);
     const r = `r${this.temp++}`;
-    this.lines.push(`${indent}${writes}if (A[${to.id}] === 1) return ${-1 - to.id};`);
-    this.lines.push(`${indent}A[${to.id}] = 1; const ${r} = ${this.ref(to)}.fn(); A[${to.id}] = 0;`);
+    this.lines.push(`${indent}${writes}if (A[${to.id}] === 1 || D[0] >= ${MAX_DEPTH}) return ${-1 - to.id};`);
+    this.lines.push(`${indent}A[${to.id}] = 1; D[0]++; const ${r} = ${this.ref(to)}.fn(); D[0]--; A[${to.id}] = 0;`);
     this.handle(r, indent);
   }
 
@@ -380,9 +429,7 @@ class FunctionCompiler {
       slots.set(v, i);
       writes.push(`X[${i}] = ${this.val(v)};`);
     });
-    const index = this.space.exits.length;
-    this.space.exits.push({ guard, index, tree: this.tree, snapshot, slots, state: this.space.state(guard) });
-    guard.guardIndex = index;
+    const index = this.space.exitOf(guard, this.tree, slots).index;
     // x(i): the out-of-line bridge of exit i if it has one, else the exit itself (kept
     // out of line so that the many guards that never fail cost little code).
     const r = `r${this.temp++}`;

@@ -30,7 +30,7 @@ const USAGE = `usage:
   tsjit check <interpreter>
 
 <interpreter> is a folder name under interpreters/ (e.g. bf) or a path to an entry module.
-jit params: threshold, bridge_threshold, tree_limit, trace_limit, inline_depth, max_aborts, enable_opts (e.g. enable_opts=${ALL_PASSES.join(":")})`;
+jit params: threshold, bridge_threshold, inline_after, tree_limit, trace_limit, inline_depth, max_aborts, enable_opts (e.g. enable_opts=${ALL_PASSES.join(":")})`;
 
 class UsageError extends Error {}
 
@@ -64,6 +64,9 @@ function applyJitParam(params: JitParams, spec: string): void {
         break;
       case "inline_depth":
         params.inlineDepthLimit = parseInt10(name, value);
+        break;
+      case "inline_after":
+        params.inlineAfter = Math.max(1, parseInt10(name, value));
         break;
       case "tree_limit":
         params.treeLimit = parseInt10(name, value);

@@ -45,6 +45,8 @@ export interface JitParams {
    * tree, and V8 stops optimizing very large functions.
    */
   treeLimit: number;
+  /** Calls of a bridge (compiled on its own at first) after which it is inlined into its tree. */
+  inlineAfter: number;
   /** Optimization passes to run, in pipeline order. */
   enableOpts: readonly string[];
 }
@@ -56,6 +58,7 @@ export const DEFAULT_PARAMS: JitParams = {
   maxAborts: 3,
   bridgeThreshold: 20,
   treeLimit: 3000,
+  inlineAfter: 50,
   enableOpts: ALL_PASSES,
 };
 
@@ -90,7 +93,7 @@ export class Engine implements DriverEngine {
     /** Receives every trace as text (unoptimized and optimized), or null. */
     private readonly log: ((text: string) => void) | null = null,
   ) {
-    this.space = new CodeSpace(params.treeLimit);
+    this.space = new CodeSpace(params.treeLimit, params.inlineAfter);
   }
 
   canEnterJit(_site: number, greens: unknown[], reds: unknown[]): EngineExit | null {
@@ -222,14 +225,13 @@ export class Engine implements DriverEngine {
         return { done: false, values: [...target.greens, ...redValues] };
       }
       const exit = this.space.exits[r]!;
-      const state = exit.state;
-      state.failures++;
+      exit.failures++;
       this.stats.guardFailures++;
       const pending = exit.snapshot.afterCallRaising ? { error: buf.exc } : null;
       buf.exc = undefined;
       const frames = framesFromSnapshot(exit.snapshot, (v) => buf[exit.slots.get(v)!]);
       let bh: BlackholeExit;
-      if (pending === null && state.failures >= this.params.bridgeThreshold && state.bridgeAborts < this.params.maxAborts && !this.space.full) {
+      if (pending === null && exit.failures >= this.params.bridgeThreshold && exit.bridgeAborts < this.params.maxAborts && !this.space.full) {
         bh = this.traceBridge(exit, frames);
       } else {
         bh = this.blackhole(() => runBlackhole(this.unit, frames, pending));
@@ -265,7 +267,7 @@ export class Engine implements DriverEngine {
     for (const [v, cls] of facts.classes) if (inputOf.has(v)) classes.set(inputOf.get(v)!, cls);
     const where = this.location(this.greensOf(frames[0]!));
     if (prologue === null) {
-      exit.state.bridgeAborts = this.params.maxAborts;
+      exit.bridgeAborts = this.params.maxAborts;
       this.stats.abort(`bridge at ${where}`, "the guard's resume data holds virtuals");
       return this.blackhole(() => runBlackhole(this.unit, frames, null));
     }
@@ -280,7 +282,7 @@ export class Engine implements DriverEngine {
     }
     this.stats.tracingMs += performance.now() - t0;
     if (outcome.kind === "abort") {
-      exit.state.bridgeAborts++;
+      exit.bridgeAborts++;
       this.stats.abort(`bridge at ${where}`, outcome.reason);
       return this.blackhole(() => runBlackhole(this.unit, outcome.frames, outcome.pending));
     }
