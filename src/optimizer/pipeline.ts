@@ -10,7 +10,8 @@
  * `unroll` is not a walk of its own but a driver, as in RPython: for a loop trace it
  * peels one iteration (`unroll.ts`), runs the forward passes (every pass but `dce`) over
  * the two iterations, then closes the loop. Without it (or when peeling gives up) the
- * forward passes run over the trace as it is. `dce` always runs last.
+ * forward passes run over the trace as it is. After `heap`, `rewrite` and `pure` run a
+ * second time, over what its forwarding made equal (uncounted). `dce` always runs last.
  */
 
 import { type Trace } from "../ir/trace.js";
@@ -62,6 +63,10 @@ export function optimize(trace: Trace, options: OptimizeOptions = {}): Trace {
   }
   const forward = (t: Trace, stats: OptStats | undefined): Trace => {
     for (const [name, pass] of PASSES) if (name !== "dce" && enable.includes(name)) t = pass(t, stats);
+    // Loads the heap pass forwarded may now be known values: one more round of the
+    // passes before it folds what they decide (a guard on a forwarded load, say). Its
+    // rule firings are not counted: most of them re-derive what the first round did.
+    if (enable.includes("heap")) for (const [name, pass] of PASSES) if ((name === "rewrite" || name === "pure") && enable.includes(name)) t = pass(t);
     return t;
   };
   let t: Trace | null = null;
