@@ -8,16 +8,9 @@
 
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CORPUS, ROOT, programsIn, runCli, runCliAsync } from "./helpers.js";
+import { CORPUS, DIFFERENTIAL_CONFIGS, ROOT, programsIn, runCli, runCliAsync } from "./helpers.js";
 
-const CONFIGS: readonly (readonly string[])[] = [
-  ["--no-jit"],
-  ["--threshold", "1"],
-  ["--threshold", "2"],
-  ["--threshold", "3"],
-  ["--threshold", "50"],
-  [],
-];
+
 
 const own = programsIn(join(ROOT, "interpreters/bf/examples"), "b");
 const corpus = programsIn(join(CORPUS, "bf"), "b");
@@ -25,7 +18,7 @@ const corpus = programsIn(join(CORPUS, "bf"), "b");
 describe("bf: own example programs", () => {
   it("has examples", () => expect(own.length).toBeGreaterThanOrEqual(5));
   for (const p of own) {
-    for (const cfg of CONFIGS) {
+    for (const cfg of DIFFERENTIAL_CONFIGS) {
       it(`${p.name} ${cfg.join(" ") || "(default threshold)"}`, () => {
         const r = runCli(["run", "bf", p.path, ...cfg], p.input);
         expect(r.stderr).toBe("");
@@ -39,7 +32,7 @@ describe("bf: own example programs", () => {
 // Corpus programs run a while: run them concurrently (child processes).
 describe.skipIf(corpus.length === 0).concurrent("bf: shared corpus", () => {
   for (const p of corpus) {
-    for (const cfg of CONFIGS) {
+    for (const cfg of DIFFERENTIAL_CONFIGS) {
       it(`${p.name} ${cfg.join(" ") || "(default threshold)"}`, { timeout: 600_000 }, async () => {
         const r = await runCliAsync(["run", "bf", p.path, ...cfg], p.input);
         expect(r.stderr).toBe("");

@@ -12,6 +12,20 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const CORPUS = resolve(ROOT, "../shared/corpus");
 export const CLI = join(ROOT, "bin", "tsjit.js");
 
+/**
+ * The configurations every guest program is run in by the differential tests: the JIT
+ * off, and on at thresholds 1, 2 and 3 (nearly every loop traced, early and often), 50
+ * and the default (the usual regime).
+ */
+export const DIFFERENTIAL_CONFIGS: readonly (readonly string[])[] = [
+  ["--no-jit"],
+  ["--threshold", "1"],
+  ["--threshold", "2"],
+  ["--threshold", "3"],
+  ["--threshold", "50"],
+  [],
+];
+
 export interface CliResult {
   readonly status: number;
   readonly stdout: Buffer;

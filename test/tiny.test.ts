@@ -12,16 +12,9 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT, programsIn, runCli, runCliAsync } from "./helpers.js";
+import { DIFFERENTIAL_CONFIGS, ROOT, programsIn, runCli, runCliAsync } from "./helpers.js";
 
-const CONFIGS: readonly (readonly string[])[] = [
-  ["--no-jit"],
-  ["--threshold", "1"],
-  ["--threshold", "2"],
-  ["--threshold", "3"],
-  ["--threshold", "50"],
-  [],
-];
+
 
 const TINY = join(ROOT, "interpreters/tiny");
 const examples = programsIn(join(TINY, "examples"), "tiny");
@@ -78,7 +71,7 @@ describe("tiny: translation", () => {
 describe.concurrent("tiny: example programs", () => {
   it("has examples", () => expect(examples.length).toBeGreaterThanOrEqual(10));
   for (const p of examples) {
-    for (const cfg of CONFIGS) {
+    for (const cfg of DIFFERENTIAL_CONFIGS) {
       const knownBug = cfg[0] !== "--no-jit" ? KNOWN_JIT_BUGS[p.name] : undefined;
       const test = knownBug ? it.fails : it;
       test(`${p.name} ${cfg.join(" ") || "(default threshold)"}${knownBug ? ` [known JIT bug: ${knownBug}]` : ""}`, { timeout: 120_000 }, async () => {
@@ -94,7 +87,7 @@ describe.concurrent("tiny: example programs", () => {
 describe.concurrent("tiny: error programs", () => {
   it("has error programs", () => expect(errors.length).toBeGreaterThanOrEqual(10));
   for (const p of errors) {
-    for (const cfg of CONFIGS) {
+    for (const cfg of DIFFERENTIAL_CONFIGS) {
       it(`${p.name} ${cfg.join(" ") || "(default threshold)"}`, { timeout: 120_000 }, async () => {
         const r = await runCliAsync(["run", "tiny", p.path, ...cfg]);
         expect(r.stderr).toBe(p.stderr);
