@@ -10,8 +10,6 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CORPUS, DIFFERENTIAL_CONFIGS, ROOT, programsIn, runCli, runCliAsync } from "./helpers.js";
 
-
-
 const own = programsIn(join(ROOT, "interpreters/bf/examples"), "b");
 const corpus = programsIn(join(CORPUS, "bf"), "b");
 

@@ -14,8 +14,6 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DIFFERENTIAL_CONFIGS, ROOT, programsIn, runCli, runCliAsync } from "./helpers.js";
 
-
-
 const TINY = join(ROOT, "interpreters/tiny");
 const examples = programsIn(join(TINY, "examples"), "tiny");
 
