@@ -207,8 +207,15 @@ export class Engine implements DriverEngine {
     for (let i = 0; i < reds.length; i++) buf[i] = reds[i];
     for (;;) {
       active[code.id] = 1;
-      const r = code.fn();
-      active[code.id] = 0;
+      const depth = this.space.depth[0]!;
+      let r: number;
+      try {
+        r = code.fn();
+      } finally {
+        // Also when an exception escapes compiled code: the depth count stays right.
+        active[code.id] = 0;
+        this.space.depth[0] = depth;
+      }
       if (r < 0) {
         // A jump to a tree that was active, or to a stub: its inputs are in `buf`.
         code = this.space.trees[-1 - r]!;
