@@ -12,6 +12,9 @@ options:
   --programs a,b       only these programs (names in the suite's folder; extension optional)
   --jit-args "..."     extra tsjit arguments for every JIT-on config (e.g. "--threshold 100")
   --configs "n=args;…" extra JIT configs, e.g. "no-rewrite=--jit-param enable_opts=pure:dce"
+  --ablation           one extra JIT config per optimizer pass, named -<pass>, with that pass
+                       switched off (needs dist/: npm run build); default for suite bf
+  --no-ablation        no ablation configs, even for a suite that has them by default
   --json FILE          where to write the JSON results (default bench/results/<suite>-<date>.json)
   --timeout S          seconds before a run is killed and counted as a failure (default 600)
   --help               this text
@@ -63,10 +66,10 @@ function parseConfigs(spec) {
  * @param {string[]} argv  process.argv.slice(2)
  * @returns {{help: boolean, suite: string, runs: number, json: string|null,
  *   programs: string[]|null, jitArgs: string[], configs: {name: string, args: string[]}[],
- *   timeout: number}}
+ *   timeout: number, ablation: boolean|null}}  ablation null: the suite's default
  */
 export function parseArgs(argv) {
-  const o = { help: false, suite: "", runs: 5, json: null, programs: null, jitArgs: [], configs: [], timeout: 600 };
+  const o = { help: false, suite: "", runs: 5, json: null, programs: null, jitArgs: [], configs: [], timeout: 600, ablation: null };
   const positional = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -88,6 +91,8 @@ export function parseArgs(argv) {
     else if (flag === "--programs") o.programs = value().split(",").filter((p) => p !== "");
     else if (flag === "--jit-args") o.jitArgs = splitWords(value());
     else if (flag === "--configs") o.configs.push(...parseConfigs(value()));
+    else if (a === "--ablation") o.ablation = true;
+    else if (a === "--no-ablation") o.ablation = false;
     else if (a.startsWith("-")) throw new BenchError(`unknown option '${a}'`);
     else positional.push(a);
   }

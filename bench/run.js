@@ -16,15 +16,16 @@
  *
  *     node bench/run.js <suite> [--runs N] [--json FILE] [--programs a,b]
  *                               [--jit-args "..."] [--configs "name=args;..."]
+ *                               [--ablation | --no-ablation]
  *
  * See bench/README.md.
  */
 
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, platform, release } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { BenchError, USAGE, parseArgs, splitWords } from "./cli.js";
 import { runOnce, readExpected } from "./measure.js";
 import { buildNative, gccVersion } from "./native.js";
@@ -35,6 +36,7 @@ import { SUITES, resolvePrograms } from "./suites.js";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const BUILD_DIR = join(ROOT, "bench/build");
 const NATIVE = "c -O2";
+const PIPELINE = join(ROOT, "dist/optimizer/pipeline.js");
 
 /** How to start tsjit: `node bin/tsjit.js`, or the words of $TSJIT_BENCH_CMD. */
 function tsjitCommand() {
@@ -47,17 +49,42 @@ function tsjitCommand() {
   }
 }
 
-/** The configs, in table order: nojit, jit, the --configs ones, then c -O2 if possible. */
-function configsFor(suite, opts, gcc) {
+/**
+ * The optimizer's passes, in pipeline order: `ALL_PASSES` of the built pipeline, so that
+ * the ablation configs follow the optimizer as it is (a pass added there is ablated here).
+ */
+async function optimizerPasses() {
+  const where = relative(ROOT, PIPELINE);
+  if (!existsSync(PIPELINE)) throw new BenchError(`the ablation configs need the built optimizer, and ${where} is missing: run npm run build first`);
+  let passes;
+  try {
+    ({ ALL_PASSES: passes } = await import(pathToFileURL(PIPELINE).href));
+  } catch (e) {
+    throw new BenchError(`could not load ${where} (${e?.message ?? e}): run npm run build first`);
+  }
+  if (!Array.isArray(passes) || passes.length === 0) throw new BenchError(`${where} exports no ALL_PASSES list: run npm run build first`);
+  return passes;
+}
+
+/** One JIT config per pass p, named `-p`: every pass but p. */
+function ablationConfigs(passes) {
+  return passes.map((p) => ({ name: `-${p}`, args: ["--jit-param", `enable_opts=${passes.filter((q) => q !== p).join(":")}`] }));
+}
+
+/**
+ * The configs, in table order: nojit, jit, the ablation ones (`-<pass>`), the --configs
+ * ones, then c -O2 if possible.
+ */
+function configsFor(suite, opts, gcc, ablation) {
   const configs = [
     { name: "nojit", kind: "tsjit", args: ["--no-jit"] },
     { name: "jit", kind: "tsjit", args: [...opts.jitArgs] },
-    ...opts.configs.map((c) => ({ name: c.name, kind: "tsjit", args: [...c.args, ...opts.jitArgs] })),
+    ...[...ablation, ...opts.configs].map((c) => ({ name: c.name, kind: "tsjit", args: [...c.args, ...opts.jitArgs] })),
   ];
   if (suite.toC && gcc) configs.push({ name: NATIVE, kind: "native", args: [] });
   const seen = new Set();
   for (const c of configs) {
-    if (seen.has(c.name)) throw new BenchError(`--configs: config name '${c.name}' is used twice (nojit and jit are built in)`);
+    if (seen.has(c.name)) throw new BenchError(`--configs: config name '${c.name}' is used twice (nojit, jit and, with ablation, -<pass> are built in)`);
     seen.add(c.name);
   }
   return configs;
@@ -125,7 +152,7 @@ function git(...args) {
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
-function main(argv) {
+async function main(argv) {
   const opts = parseArgs(argv);
   if (opts.help) {
     process.stdout.write(USAGE + "\n");
@@ -138,8 +165,9 @@ function main(argv) {
     process.stdout.write(`bench: the ${opts.suite} programs are not there (${dir}); skipping suite ${opts.suite}.\n`);
     return 0;
   }
+  const ablation = (opts.ablation ?? suite.ablation ?? false) ? ablationConfigs(await optimizerPasses()) : [];
   const gcc = suite.toC ? gccVersion() : null;
-  const configs = configsFor(suite, opts, gcc);
+  const configs = configsFor(suite, opts, gcc, ablation);
   const cmd = tsjitCommand();
   const date = new Date();
   const commit = git("rev-parse", "HEAD");
@@ -167,6 +195,7 @@ function main(argv) {
     warmup: 1,
     host: { node: process.version, platform: `${platform()} ${release()}`, cpu: cpus()[0]?.model ?? null, cpus: cpus().length, gcc },
     git: { commit, dirty },
+    ablation: ablation.length > 0,
     configs: configs.map(({ name, kind, args }) => ({ name, kind, args })),
     programs: results,
     failures,
@@ -184,7 +213,7 @@ function main(argv) {
 }
 
 try {
-  process.exitCode = main(process.argv.slice(2));
+  process.exitCode = await main(process.argv.slice(2));
 } catch (e) {
   if (e instanceof BenchError) process.stderr.write(`bench: ${e.message}\n(node bench/run.js --help for usage)\n`);
   else process.stderr.write(`bench: internal error: ${e?.message ?? e}\n${process.env.BENCH_DEBUG ? e?.stack : "(set BENCH_DEBUG=1 for a stack trace)"}\n`);

@@ -20,6 +20,8 @@ import { bf2c } from "./bf2c.js";
  * @property {boolean} optional  a missing dir skips the suite (exit 0) instead of failing
  * @property {(source: string, name: string) => string} [toC]  a C translation, for the
  *   `c -O2` baseline config
+ * @property {boolean} [ablation]  run the `-<pass>` configs (one optimizer pass off each)
+ *   unless --no-ablation is given; without it, only with --ablation
  */
 
 /** @type {Record<string, Suite>} */
@@ -31,6 +33,7 @@ export const SUITES = {
     programs: ["Mandelbrot.b", "Bench.b"],
     optional: true,
     toC: bf2c,
+    ablation: true,
   },
   tiny: {
     interpreter: "tiny",

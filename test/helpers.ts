@@ -63,15 +63,25 @@ export function programsIn(dir: string, ext: string): GuestProgram[] {
     });
 }
 
-/** `runCli` without blocking, so a test file can run several programs at once. */
-export function runCliAsync(args: readonly string[], stdin: Buffer | string = ""): Promise<CliResult> {
+/**
+ * `runCli` without blocking, so a test file can run several programs at once. With
+ * `timeoutMs`, a run that takes longer is killed (a test timeout alone would leave the
+ * process running): its status is -1 and its stderr ends with `[killed after N ms]`.
+ */
+export function runCliAsync(args: readonly string[], stdin: Buffer | string = "", timeoutMs?: number): Promise<CliResult> {
   return new Promise((resolvePromise) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
+    let killed = false;
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => ((killed = true), child.kill("SIGKILL")), timeoutMs);
     child.stdout.on("data", (d: Buffer) => out.push(d));
     child.stderr.on("data", (d: Buffer) => err.push(d));
-    child.on("close", (code) => resolvePromise({ status: code ?? -1, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() }));
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      const stderr = Buffer.concat(err).toString() + (killed ? `[killed after ${timeoutMs} ms]` : "");
+      resolvePromise({ status: code ?? -1, stdout: Buffer.concat(out), stderr });
+    });
     child.stdin.end(stdin);
   });
 }

@@ -29,8 +29,10 @@
  * active tree, and an out-of-line bridge's jump back to the loop it hangs from, instead
  * return `-1 - k` with the jump's arguments in `X`; every function returns such a code
  * unchanged to its caller, except tree k itself, which reloads its inputs and starts
- * over. `D[0]` counts the compiled calls on the stack; past MAX_DEPTH, jumps return and
- * bridge calls exit instead, and the engine carries on from the bottom of the stack.
+ * over. `D[0]` measures the compiled frames on the JS stack below the running one, each
+ * weighing its number of temporaries (`W`, in units of 32): past STACK_BUDGET a jump
+ * returns and a bridge call exits instead, and the engine carries on from the bottom of
+ * the stack. (A bridge of a few thousand ops has a frame of tens of kilobytes.)
  * (Both are only about stack depth: a stale flag after an exception costs speed, never
  * correctness.) A call that can raise is wrapped in try/catch and leaves through the
  * guard_no_exception that follows it.
@@ -116,10 +118,11 @@ export class TraceTree {
 const MAX_TREES = 1 << 16;
 
 /**
- * Calls between compiled functions that may be on the JS stack at once. Deeper, a jump
- * or a bridge call leaves to the engine instead, which carries on from the bottom.
+ * How much of the JS stack compiled frames may take, in units of 32 temporaries (about
+ * 256 bytes): past it, a jump or a bridge call leaves to the engine instead, which
+ * carries on from the bottom of the stack. About a quarter of node's default stack.
  */
-const MAX_DEPTH = 200;
+const STACK_BUDGET = 1000;
 
 /**
  * All compiled code of an engine and what it shares: the exit buffer, the exit table,
@@ -136,7 +139,7 @@ export class CodeSpace {
   private readonly byToken = new Map<TargetToken, TraceTree>();
   private readonly exitByGuard = new Map<Op, GuardExit>();
 
-  /** Calls between compiled functions now on the JS stack (`D[0]`; see MAX_DEPTH). */
+  /** The weight of the compiled frames now on the JS stack (`D[0]`; see STACK_BUDGET). */
   readonly depth = new Int32Array(1);
   /** Calls of each out-of-line bridge so far, by exit index. */
   private readonly calls: number[] = [];
@@ -146,15 +149,16 @@ export class CodeSpace {
   /**
    * What a failed guard does: call its out-of-line bridge (inlining it into the guard's
    * tree once it has been called `inlineAfter` times), or leave with the guard's index
-   * — also when the stack of compiled calls is already MAX_DEPTH deep.
+   * — also when the compiled frames on the stack, with the caller's of weight `w`,
+   * would pass STACK_BUDGET.
    */
-  readonly exit = (index: number): number => {
+  readonly exit = (index: number, w: number): number => {
     const bridge = this.bridges[index];
-    if (bridge === undefined || this.depth[0]! >= MAX_DEPTH) return index;
+    if (bridge === undefined || this.depth[0]! + w >= STACK_BUDGET) return index;
     if (++this.calls[index]! === this.inlineAfter) this.inline(index);
-    this.depth[0]!++;
+    this.depth[0]! += w;
     const r = bridge();
-    this.depth[0]!--;
+    this.depth[0]! -= w;
     return r;
   };
 
@@ -288,8 +292,9 @@ class FunctionCompiler {
     }
     this.emitOps(ops, indent, scope);
     if (tree.family === null) this.lines.push("  }");
-    // Constants are bound once, outside the function, so V8 sees them as constants.
-    const bind = this.consts.length ? `const ${this.consts.map((_, i) => `k${i} = K[${i}]`).join(", ")};\n` : "";
+    // Constants are bound once, outside the function, so V8 sees them as constants; W is
+    // the weight of the function's frame (see STACK_BUDGET).
+    const bind = `const W = ${1 + (this.temp >> 5)}${this.consts.map((_, i) => `, k${i} = K[${i}]`).join("")};\n`;
     const source = `${bind}return function ${this.name}() {\n${this.lines.join("\n")}\n};`;
     tree.fn = new Function("K", "X", "A", "D", "x", source)(this.consts, this.space.buffer, this.space.active, this.space.depth, this.space.exit) as () => number;
     tree.source = source;
@@ -396,8 +401,8 @@ class FunctionCompiler {
     }
     const to = this.space.stub(target);
     const r = `r${this.temp++}`;
-    this.lines.push(`${indent}${writes}if (A[${to.id}] === 1 || D[0] >= ${MAX_DEPTH}) return ${-1 - to.id};`);
-    this.lines.push(`${indent}A[${to.id}] = 1; D[0]++; const ${r} = ${this.ref(to)}.fn(); D[0]--; A[${to.id}] = 0;`);
+    this.lines.push(`${indent}${writes}if (A[${to.id}] === 1 || D[0] + W >= ${STACK_BUDGET}) return ${-1 - to.id};`);
+    this.lines.push(`${indent}A[${to.id}] = 1; D[0] += W; const ${r} = ${this.ref(to)}.fn(); D[0] -= W; A[${to.id}] = 0;`);
     this.handle(r, indent);
   }
 
@@ -433,7 +438,7 @@ class FunctionCompiler {
     // x(i): the out-of-line bridge of exit i if it has one, else the exit itself (kept
     // out of line so that the many guards that never fail cost little code).
     const r = `r${this.temp++}`;
-    this.lines.push(`${indent}${writes.join(" ")} const ${r} = x(${index});`);
+    this.lines.push(`${indent}${writes.join(" ")} const ${r} = x(${index}, W);`);
     this.handle(r, indent);
   }
 }

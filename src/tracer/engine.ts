@@ -185,6 +185,10 @@ export class Engine implements DriverEngine {
     return c.code || c.header ? this.tokenOf(c) : null;
   }
 
+  markLoopHeader(greens: readonly unknown[]): void {
+    this.cell(greens).header = true;
+  }
+
   private tokenOf(cell: JitCell): TargetToken {
     if (!cell.token) {
       cell.token = new TargetToken(`Loop${this.loopCount++}`);

@@ -34,6 +34,8 @@ export interface TraceFrame extends Frame {
 export interface TracerHost {
   /** The compiled loop entered at these greens, if any (its label's token). */
   loopTokenFor(greens: readonly unknown[]): TargetToken | null;
+  /** Marks the merge point with these greens as the header of a guest loop. */
+  markLoopHeader(greens: readonly unknown[]): void;
   /** The printable location of a merge point. */
   location(greens: readonly unknown[]): string;
   readonly traceLimit: number;
@@ -250,6 +252,10 @@ export class MetaInterp {
       case "merge":
         return this.mergePoint(f, ins);
       case "cej":
+        // A guest loop's back edge: its target is a loop header from now on, so traces
+        // end there instead of unrolling the loop (canEnterJit is not called while
+        // tracing, and a loop first run inside a trace would otherwise never be one).
+        if (this.frames.length === 1) this.host.markLoopHeader(ins.g.map((r) => this.value(f, r)));
         f.pc++;
         return;
     }
