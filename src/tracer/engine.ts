@@ -68,7 +68,7 @@ interface JitCell {
   counter: number;
   aborts: number;
   blacklisted: boolean;
-  /** A guest loop starts here: canEnterJit has been called with these greens. */
+  /** A guest loop starts here: canEnterJit was called, or a trace passed a back edge, to it. */
   header: boolean;
   /** The token of the tree entered at these greens (made when first needed). */
   token: TargetToken | null;
