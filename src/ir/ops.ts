@@ -85,6 +85,7 @@ export const OPS = {
   same_as: { arity: 1, result: "v", descr: "none", pure: true },
   // ---- strings ----
   str_concat: { arity: 2, result: "s", descr: "none", pure: true },
+  /** `"" + x` of a number, boolean or string (the tracer records a call for anything else). */
   to_str: { arity: 1, result: "s", descr: "none", pure: true },
   str_len: { arity: 1, result: "n", descr: "none", pure: true },
   str_charcodeat: { arity: 2, result: "n", descr: "none", pure: true },

@@ -271,6 +271,12 @@ export class MetaInterp {
     } catch (e) {
       throw new Abort(`${ins.n} raised an exception`, { error: e });
     }
+    if (ins.n === "to_str" && !(boxes[0]!.kind === "n" || boxes[0]!.kind === "b" || boxes[0]!.kind === "s")) {
+      // ToString of what may be an object reads its contents (an array's items) and may
+      // run its own toString: a residual call with effects, never the pure op.
+      const call = this.callDescr("to_str", { kind: "template", template: '("" + $1)' }, false);
+      return this.residual(f, call, [Const.of(undefined), boxes[0]!], [undefined, args[0]], ins.d, false);
+    }
     const info = opInfo(ins.n);
     const allConst = boxes.every((b) => b instanceof Const);
     const immutable = descr !== null && (descr as { immutable?: boolean }).immutable === true;
