@@ -52,16 +52,12 @@ const TO_STR_OF_OBJECT =
   "to_str(ConstPtr) with the items the array has at optimization time";
 
 /**
- * Seeds that hit a known bug (found with FUZZ_SEED=1 FUZZ_COUNT=40000; the default seeds
- * hit none today); the fuzz loop skips them, except when FUZZ_COUNT=1 asks for one.
+ * Seeds that hit a known bug, with the bug; the fuzz loop skips them, except when
+ * FUZZ_COUNT=1 asks for one. Empty: seeds 2708, 14443, 23484, 35642 and 39228 of
+ * 1..40000 hit TO_STR_OF_OBJECT while the generator made to_str of references; it
+ * keeps to_str to numbers, booleans and strings now, as the tracer does.
  */
-const KNOWN_BUG_SEEDS: Readonly<Record<number, string>> = {
-  2708: TO_STR_OF_OBJECT,
-  14443: TO_STR_OF_OBJECT,
-  23484: TO_STR_OF_OBJECT,
-  35642: TO_STR_OF_OBJECT,
-  39228: TO_STR_OF_OBJECT,
-};
+const KNOWN_BUG_SEEDS: Readonly<Record<number, string>> = {};
 
 /** The inputs of a run, objects by their world names. */
 function showInputs(world: World, inputs: readonly unknown[]): string {
@@ -169,11 +165,13 @@ function checkCase(c: FuzzCase): string[] {
 describe("optimizer fuzz: optimized traces behave as the unoptimized ones", () => {
   for (let start = 0; start < COUNT; start += CHUNK) {
     const seeds = Array.from({ length: Math.min(CHUNK, COUNT - start) }, (_, k) => FIRST_SEED + start + k);
-    it(`seeds ${seeds[0]}..${seeds[seeds.length - 1]}`, { timeout: 60_000 }, () => {
+    it(`seeds ${seeds[0]}..${seeds[seeds.length - 1]}`, { timeout: 60_000 }, async () => {
       const failures: string[] = [];
       for (const seed of seeds) {
         if (KNOWN_BUG_SEEDS[seed] && COUNT > 1) continue;
         failures.push(...checkCase(generateCase(seed)));
+        // Let the worker answer vitest's messages during long runs (FUZZ_COUNT=40000).
+        if (seed % 10 === 0) await new Promise((resolve) => setImmediate(resolve));
       }
       if (failures.length > 0) console.error(failures.join("\n\n========\n\n"));
       expect(failures.map((f) => f.split("\n")[0])).toEqual([]);

@@ -21,6 +21,7 @@
  * - an array descriptor is only used on arrays of its flavour; the immutable field A.k
  *   and the `readonly Array<number>` are never written (by the trace or by calls);
  * - call descriptors tell the truth about the functions' effects;
+ * - to_str takes numbers, booleans and strings only (as the tracer records it);
  * - nothing but a residual call throws.
  *
  * Reads at indices that may be out of bounds or fractional give `undefined` in JS,
@@ -336,11 +337,12 @@ class Generator {
   }
 
   /**
-   * Any live value but a plain Array: one that a store at a huge index made 2^31 long
-   * would take seconds to print (and fail with "Invalid string length").
+   * A value to_str may take: a number (possibly undefined), a boolean or a string. The
+   * tracer records ToString of anything else as a residual call (an object's ToString
+   * reads its contents), so a to_str of a reference is not a well-formed trace.
    */
   printable(): Value {
-    const c = this.live.filter((v) => this.typeOf(v) !== "Array");
+    const c = this.liveOf(["n", "u", "b", "s"]);
     return c.length > 0 && this.rng.chance(0.8) ? this.rng.pick(c) : this.numConst();
   }
 
