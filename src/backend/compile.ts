@@ -77,8 +77,8 @@ export class TraceTree {
   fn: () => number = () => {
     throw new Error("backend: tree not compiled");
   };
-  /** Exit indices whose `bridges` entry is this tree (a bridge tree). */
-  readonly attachedAt: number[] = [];
+  /** For an out-of-line bridge tree, the exit index whose `bridges` entry calls it; else -1. */
+  attachedAt = -1;
   /** The compiled function's name, and its source text. */
   name = "";
   source = "";
@@ -225,7 +225,7 @@ export class CodeSpace {
     const family = exit.tree.family ?? exit.tree;
     const own = new TraceTree(this.trees.length, bridge, family.token, family);
     this.trees.push(own);
-    own.attachedAt.push(exit.index);
+    own.attachedAt = exit.index;
     this.bridgeTrees[exit.index] = own;
     this.calls[exit.index] = 0;
     this.compile(own, `${name}_bridge`);
@@ -250,7 +250,7 @@ export class CodeSpace {
   private compile(tree: TraceTree, name: string): void {
     tree.name = name;
     new FunctionCompiler(this, tree, name).compile();
-    for (const index of tree.attachedAt) this.bridges[index] = tree.fn;
+    if (tree.attachedAt >= 0) this.bridges[tree.attachedAt] = tree.fn;
   }
 }
 
