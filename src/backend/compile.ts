@@ -124,6 +124,9 @@ const MAX_TREES = 1 << 16;
  */
 const STACK_BUDGET = 1000;
 
+/** An out-of-line bridge called `inlineAfter / BATCH_FRACTION` times is inlined along with a hotter one. */
+const BATCH_FRACTION = 10;
+
 /**
  * All compiled code of an engine and what it shares: the exit buffer, the exit table,
  * the out-of-line bridge table, the active flags, and the tree each token enters.
@@ -237,14 +240,30 @@ export class CodeSpace {
    * bridge's own function stays attached for code of the tree compiled before.
    */
   private inline(index: number): void {
+    const parent = this.exits[index]!.tree;
+    if (!this.inlineInto(parent, index)) return;
+    // Recompiling sends the tree back to V8's slowest tier for a while: take along every
+    // other out-of-line bridge of the tree that has been called since, so that a tree is
+    // recompiled a few times rather than once per bridge.
+    for (let more = true; more; ) {
+      more = false;
+      for (const e of this.exits) {
+        if (e.tree !== parent || this.bridgeTrees[e.index] === undefined || parent.bridges.has(e.guard)) continue;
+        if (this.calls[e.index]! * BATCH_FRACTION >= this.inlineAfter && this.inlineInto(parent, e.index)) more = true;
+      }
+    }
+    this.compile(parent, parent.name);
+  }
+
+  /** Moves the out-of-line bridge of exit `index` into `parent`'s bridges if there is room. */
+  private inlineInto(parent: TraceTree, index: number): boolean {
     const exit = this.exits[index]!;
     const own = this.bridgeTrees[index]!;
-    const parent = exit.tree;
-    if (parent.size + own.size > this.limit) return;
+    if (parent.size + own.size > this.limit) return false;
     parent.bridges.set(exit.guard, own.root!);
     for (const [guard, b] of own.bridges) parent.bridges.set(guard, b);
     for (const e of this.exits) if (e.tree === own) e.tree = parent;
-    this.compile(parent, parent.name);
+    return true;
   }
 
   private compile(tree: TraceTree, name: string): void {
@@ -283,15 +302,20 @@ class FunctionCompiler {
     let indent = "  ";
     if (inputs.length) this.lines.push(`  let ${inputs.map((v, i) => `${v} = X[${i}]`).join(", ")};`);
     if (tree.family === null) {
-      // A loop or entry tree starts over at `e` when something jumps to it.
-      this.lines.push("  e: for (;;) {");
-      indent = "    ";
+      // A loop or entry tree starts over at `e` when something jumps to it. Every way out
+      // (a guard's exit, a call into another tree) sets `r` and breaks out of `q` to the
+      // one place that decides between starting over and returning.
+      this.lines.push("  e: for (;;) {", "    let r;", "    q: {");
+      indent = "      ";
       scope.push({ token: tree.token, js: "e", vars: inputs });
       const first = ops[0];
       if (first?.name === "label" && first.descr === tree.token && first.args.every((a, i) => a === tree.root.inputs[i])) ops = ops.slice(1);
     }
     this.emitOps(ops, indent, scope);
-    if (tree.family === null) this.lines.push("  }");
+    if (tree.family === null) {
+      const reload = inputs.map((v, i) => `${v} = X[${i}];`).join(" ");
+      this.lines.push("    }", `    if (r === ${-1 - tree.id}) { ${reload} continue e; }`, "    return r;", "  }");
+    }
     // Constants are bound once, outside the function, so V8 sees them as constants; W is
     // the weight of the function's frame (see STACK_BUDGET).
     const bind = `const W = ${1 + (this.temp >> 5)}${this.consts.map((_, i) => `, k${i} = K[${i}]`).join("")};\n`;
@@ -400,19 +424,19 @@ class FunctionCompiler {
       return;
     }
     const to = this.space.stub(target);
-    const r = `r${this.temp++}`;
-    this.lines.push(`${indent}${writes}if (A[${to.id}] === 1 || D[0] + W >= ${STACK_BUDGET}) return ${-1 - to.id};`);
-    this.lines.push(`${indent}A[${to.id}] = 1; D[0] += W; const ${r} = ${this.ref(to)}.fn(); D[0] -= W; A[${to.id}] = 0;`);
-    this.handle(r, indent);
+    this.lines.push(`${indent}${writes}if (A[${to.id}] === 1 || D[0] + W >= ${STACK_BUDGET}) ${this.leave(`${-1 - to.id}`)}`);
+    const r = this.tree.family === null ? "r" : `r${this.temp++}`;
+    const declare = r === "r" ? "" : "const ";
+    this.lines.push(`${indent}A[${to.id}] = 1; D[0] += W; ${declare}${r} = ${this.ref(to)}.fn(); D[0] -= W; A[${to.id}] = 0; ${this.leave(r)}`);
   }
 
-  /** After a call into other compiled code: start over if it jumped to us, else pass its code on. */
-  private handle(r: string, indent: string): void {
-    if (this.tree.family === null) {
-      const reload = this.tree.root!.inputs.map((_, i) => `i${i} = X[${i}];`).join(" ");
-      this.lines.push(`${indent}if (${r} === ${-1 - this.tree.id}) { ${reload} continue e; }`);
-    }
-    this.lines.push(`${indent}return ${r};`);
+  /**
+   * Leaving with the code `r`: in a loop or entry tree, to the handler after `q` (which
+   * starts over if `r` is a jump to this tree); in an out-of-line bridge, to the caller.
+   */
+  private leave(r: string): string {
+    if (this.tree.family !== null) return `return ${r};`;
+    return r === "r" ? "break q;" : `{ r = ${r}; break q; }`;
   }
 
   /** What runs when `guard` fails: its bridge inlined, or the exit. */
@@ -437,9 +461,7 @@ class FunctionCompiler {
     const index = this.space.exitOf(guard, this.tree, slots).index;
     // x(i): the out-of-line bridge of exit i if it has one, else the exit itself (kept
     // out of line so that the many guards that never fail cost little code).
-    const r = `r${this.temp++}`;
-    this.lines.push(`${indent}${writes.join(" ")} const ${r} = x(${index}, W);`);
-    this.handle(r, indent);
+    this.lines.push(`${indent}${writes.join(" ")} ${this.leave(`x(${index}, W)`)}`);
   }
 }
 
