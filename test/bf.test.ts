@@ -40,3 +40,18 @@ describe.skipIf(corpus.length === 0).concurrent("bf: shared corpus", () => {
     }
   }
 });
+
+// Once the code space is full the engine stops tracing; what was compiled keeps running.
+describe("bf: a full code space", () => {
+  const program = own.find((p) => p.name === "squares.b")!;
+  for (const n of [2, 3, 4, 6]) {
+    it(`max_trees=${n} at threshold 1`, () => {
+      const r = runCli(["run", "bf", program.path, "--threshold", "1", "--stats", "--jit-param", `max_trees=${n}`], program.input);
+      expect(r.status).toBe(0);
+      expect(r.stdout.toString("latin1")).toBe(program.expected.toString("latin1"));
+      const compiled = Number(/traces compiled:\s+(\d+)/.exec(r.stderr)![1]);
+      expect(compiled).toBeGreaterThan(0);
+      expect(compiled).toBeLessThanOrEqual(n);
+    });
+  }
+});

@@ -114,9 +114,6 @@ export class TraceTree {
   }
 }
 
-/** Trees an engine can hold (the size of the active-flag table). */
-const MAX_TREES = 1 << 16;
-
 /**
  * How much of the JS stack compiled frames may take, in units of 32 temporaries (about
  * 256 bytes): past it, a jump or a bridge call leaves to the engine instead, which
@@ -137,7 +134,7 @@ export class CodeSpace {
   /** Out-of-line bridge functions by exit index (undefined: none). */
   readonly bridges: ((() => number) | undefined)[] = [];
   /** Whether tree k is running (entered and not yet returned). */
-  readonly active = new Uint8Array(MAX_TREES);
+  readonly active: Uint8Array;
   readonly trees: TraceTree[] = [];
   private readonly byToken = new Map<TargetToken, TraceTree>();
   private readonly exitByGuard = new Map<Op, GuardExit>();
@@ -170,11 +167,17 @@ export class CodeSpace {
     readonly limit: number,
     /** Calls of an out-of-line bridge after which it is inlined into its guard's tree. */
     readonly inlineAfter: number,
-  ) {}
+    /** Trees it can hold (the size of the active-flag table). */
+    readonly maxTrees: number,
+  ) {
+    this.active = new Uint8Array(maxTrees);
+  }
 
-  /** No more trees can be made (the engine stops tracing). */
+  /** No more traces can be compiled (the engine stops tracing). */
   get full(): boolean {
-    return this.trees.length >= MAX_TREES;
+    // Compiling one more trace makes at most two trees: its own, and a stub for the one
+    // trace jump that ends it. The engine stops tracing when full, so `stub` never runs out.
+    return this.trees.length + 2 > this.maxTrees;
   }
 
   /**
@@ -201,7 +204,7 @@ export class CodeSpace {
   stub(token: TargetToken): TraceTree {
     let tree = this.byToken.get(token);
     if (!tree) {
-      if (this.full) throw new Error("backend: too many trees");
+      if (this.trees.length >= this.maxTrees) throw new Error("backend: too many trees (unreachable: see full)");
       const id = this.trees.length;
       tree = new TraceTree(id, null, token, null);
       tree.fn = () => -1 - id;

@@ -49,6 +49,8 @@ export interface JitParams {
   inlineAfter: number;
   /** Optimization passes to run, in pipeline order. */
   enableOpts: readonly string[];
+  /** Trees (loops, entries, stubs, out-of-line bridges) an engine may hold; then it stops tracing. */
+  maxTrees: number;
 }
 
 export const DEFAULT_PARAMS: JitParams = {
@@ -60,6 +62,7 @@ export const DEFAULT_PARAMS: JitParams = {
   treeLimit: 3000,
   inlineAfter: 50,
   enableOpts: ALL_PASSES,
+  maxTrees: 1 << 16,
 };
 
 /** Compilation state of one tuple of green values. */
@@ -93,7 +96,7 @@ export class Engine implements DriverEngine {
     /** Receives every trace as text (unoptimized and optimized), or null. */
     private readonly log: ((text: string) => void) | null = null,
   ) {
-    this.space = new CodeSpace(params.treeLimit, params.inlineAfter);
+    this.space = new CodeSpace(params.treeLimit, params.inlineAfter, params.maxTrees);
   }
 
   canEnterJit(_site: number, greens: unknown[], reds: unknown[]): EngineExit | null {
