@@ -82,3 +82,47 @@ describe("tsjit CLI", () => {
     expect(text).toMatch(/^debug_merge_point\("pc=\d+ '.'"\)$/m);
   });
 });
+
+// A read past the end of an array is undefined, under the JIT as without it, although
+// the trace types it as a number (docs/writing-an-interpreter.md, section 5).
+describe("an interpreter that reads past the end of an array", () => {
+  const file = join(tmp, "oob.ts");
+  writeFileSync(
+    file,
+    `import { JitDriver } from "tsjit/hints";
+import { writeString } from "tsjit/io";
+class Data {
+  constructor(readonly xs: number[]) {}
+}
+const driver = new JitDriver({ greens: ["pc"], reds: ["i", "nan", "data"] });
+function run(data: Data): number {
+  let pc = 0;
+  let i = 0;
+  let nan = 0;
+  while (pc < 1) {
+    driver.jitMergePoint({ pc, i, nan, data });
+    const x = data.xs[i % 7]! - 0;
+    if (x !== x) nan = nan + 1;
+    i = i + 1;
+    if (i === 1000) pc = 1;
+    driver.canEnterJit({ pc, i, nan, data });
+  }
+  return nan;
+}
+export function main(): number {
+  writeString(String(run(new Data([1, 2, 3]))) + "\\n");
+  return 0;
+}
+`,
+  );
+  it("prints what the interpreter prints, at every threshold", () => {
+    const plain = runCli(["run", file, hello, "--no-jit"]);
+    expect(plain.stderr).toBe("");
+    expect(plain.stdout.toString()).toBe("571\n");
+    for (const threshold of ["1", "2", "3", "50", "200"]) {
+      const r = runCli(["run", file, hello, "--threshold", threshold, "--stats"]);
+      expect(r.stdout.toString()).toBe("571\n");
+      expect(r.stderr).toMatch(/traces compiled: +[1-9]/);
+    }
+  });
+});

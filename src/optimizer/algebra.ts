@@ -23,6 +23,14 @@
  *   to booleans, strings and references.
  * - `!!b`, `truthy(b)`, `b === true` are `b` when b is a boolean; `!!x` is `truthy(x)` and
  *   `!truthy(x)` is `!x` for any x.
+ *
+ * A value of kind `n` is not always a number: an array item read past the end (or a
+ * hole) is `undefined`, whatever the array's element type says, and so is anything
+ * computed from it only by moving it around (a loop argument, an input). `undefined - 0`
+ * is NaN, not `undefined`, so the rules that answer `x` itself (`x - 0`, `x * 1`,
+ * `x / 1`, `x ** 1`, `x + -0`, `-(-x)`) need x to be *certainly a number*: a numeric
+ * constant or the result of an arithmetic op. Rules whose answer is a new value (`x ** 0`
+ * is 1, `x < x` is false) hold for `undefined` as they do for NaN.
  */
 
 import { type Descr } from "../ir/descr.js";
@@ -44,6 +52,22 @@ export type Simplified = { readonly rule: string; readonly value: Value } | { re
 const INT32_OPS: ReadonlySet<OpName> = new Set<OpName>(["int_and", "int_or", "int_xor", "int_shl", "int_shr", "int_not"]);
 /** Ops whose numeric result is never -0 (besides the int32 ones). */
 const NEVER_NEG_ZERO_OPS: ReadonlySet<OpName> = new Set<OpName>(["int_ushr", "str_len", "arraylen", "str_charcodeat"]);
+
+/** Ops whose result is always a number (NaN included), whatever their operands were. */
+const NUMBER_OPS: ReadonlySet<OpName> = new Set<OpName>([
+  "num_add", "num_sub", "num_mul", "num_div", "num_mod", "num_pow", "num_neg",
+  "int_and", "int_or", "int_xor", "int_shl", "int_shr", "int_ushr", "int_not",
+  "str_len", "arraylen", "str_charcodeat",
+]);
+
+/**
+ * True when `v` is certainly a number: a numeric constant or an arithmetic result (a
+ * value of kind `n` may also be an `undefined` read past the end of an array).
+ */
+function isNumber(v: Value): boolean {
+  if (v instanceof Const) return typeof v.value === "number";
+  return v instanceof Op && NUMBER_OPS.has(v.name);
+}
 
 /** True when `v` is certainly an int32 number. */
 export function isInt32(v: Value): boolean {
@@ -91,26 +115,26 @@ export function simplifyAlgebra(spec: OpSpec, get: (v: Value) => Value): Simplif
   let x: Value | null;
   switch (spec.name) {
     case "num_add":
-      if ((x = withConst(args, true, (c) => isConstNumber(c, -0))) && isNum(x)) return known(x, "num-add-negzero");
+      if ((x = withConst(args, true, (c) => isConstNumber(c, -0))) && isNumber(x)) return known(x, "num-add-negzero");
       if ((x = withConst(args, true, (c) => isConstNumber(c, 0))) && isNum(x) && neverNegZero(x)) return known(x, "num-add-zero");
       return null;
     case "num_sub":
-      if ((x = withConst(args, false, (c) => isConstNumber(c, 0))) && isNum(x)) return known(x, "num-sub-zero");
+      if ((x = withConst(args, false, (c) => isConstNumber(c, 0))) && isNumber(x)) return known(x, "num-sub-zero");
       return null;
     case "num_mul":
-      if ((x = withConst(args, true, (c) => isConstNumber(c, 1))) && isNum(x)) return known(x, "num-mul-one");
+      if ((x = withConst(args, true, (c) => isConstNumber(c, 1))) && isNumber(x)) return known(x, "num-mul-one");
       return null;
     case "num_div":
-      if ((x = withConst(args, false, (c) => isConstNumber(c, 1))) && isNum(x)) return known(x, "num-div-one");
+      if ((x = withConst(args, false, (c) => isConstNumber(c, 1))) && isNumber(x)) return known(x, "num-div-one");
       return null;
     case "num_pow":
-      if ((x = withConst(args, false, (c) => isConstNumber(c, 1))) && isNum(x)) return known(x, "num-pow-one");
+      if ((x = withConst(args, false, (c) => isConstNumber(c, 1))) && isNumber(x)) return known(x, "num-pow-one");
       if ((x = withConst(args, false, (c) => isConstNumber(c, 0) || isConstNumber(c, -0))) && isNum(x)) return constant(1, "num-pow-zero");
       return null;
     case "num_neg": {
       const inner = opNamed(a, "num_neg");
       const y = inner && get(inner.args[0]!);
-      return y && isNum(y) ? known(y, "num-neg-neg") : null;
+      return y && isNumber(y) ? known(y, "num-neg-neg") : null;
     }
     case "int_or":
     case "int_xor":

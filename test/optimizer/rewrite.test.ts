@@ -413,13 +413,14 @@ describe("rewrite: algebraic rules", () => {
       trace`
         # loop
         [n0, v1, b2, s3, n4]
-        n5 = num_sub(n0, 0)
+        n40 = num_mul(n0, 3)
+        n5 = num_sub(n40, 0)
         n6 = num_add(-0, n5)
         n7 = num_mul(1, n6)
         n8 = num_div(n7, 1)
         n9 = num_pow(n8, 1)
         n10 = num_pow(n4, 0)
-        n11 = num_neg(n0)
+        n11 = num_neg(n40)
         n12 = num_neg(n11)
         n13 = int_and(n4, 255)
         n14 = int_or(n13, 0)
@@ -449,13 +450,14 @@ describe("rewrite: algebraic rules", () => {
     expect(r.text).toBe(trace`
       # loop
       [n0, v1, b2, s3, n4]
-      n5 = num_neg(n0)
-      n6 = int_and(n4, 255)
-      n7 = int_not(n6)
-      b8 = bool_not(b2)
-      b9 = truthy(v1)
-      b10 = bool_not(v1)
-      finish(n0, 1, n0, n6, false, true, b2, b10, "number", s3, v1)
+      n5 = num_mul(n0, 3)
+      n6 = num_neg(n5)
+      n7 = int_and(n4, 255)
+      n8 = int_not(n7)
+      b9 = bool_not(b2)
+      b10 = truthy(v1)
+      b11 = bool_not(v1)
+      finish(n5, 1, n5, n7, false, true, b2, b11, "number", s3, v1)
     `);
     expect(r.rules).toEqual({
       "num-sub-zero": 1,
@@ -479,6 +481,23 @@ describe("rewrite: algebraic rules", () => {
       "to-str-str": 1,
       "same-as-forward": 1,
     });
+  });
+
+  it("does not answer x for x - 0, x * 1, -(-x) ... when x may be undefined (an item read past an array's end)", () => {
+    const text = trace`
+      # loop
+      [n0, p1]
+      n2 = getarrayitem(p1, n0, descr=Array<number>)
+      n3 = num_sub(n2, 0)
+      n4 = num_mul(n0, 1)
+      n5 = num_neg(n2)
+      n6 = num_neg(n5)
+      n7 = num_add(n2, -0)
+      finish(n3, n4, n6, n7)
+    `;
+    const r = opt(text, REWRITE);
+    expect(r.text).toBe(text);
+    expect(r.rules).toEqual({});
   });
 
   it("leaves alone what is not exact for every value of the kinds", () => {
