@@ -11,8 +11,14 @@ import { executeOp } from "../ir/semantics.js";
 import type { JitCode } from "../interp-dsl/jitcode.js";
 import type { Frame } from "./blackhole.js";
 
-/** Rebuilds the frames of `snapshot`; `valueOf` gives the run-time value of a trace value. */
-export function framesFromSnapshot(snapshot: Snapshot, valueOf: (v: Value) => unknown): Frame[] {
+/**
+ * What resuming at `snapshot` does before any frame runs: performs its delayed writes,
+ * materializing the virtuals they name. Returns the run-time value of any value of the
+ * snapshot, materializing virtuals on first use (each once, so shared and cyclic
+ * virtuals come out as one object); `valueOf` gives the values the compiled code
+ * handed back.
+ */
+export function resumeValues(snapshot: Snapshot, valueOf: (v: Value) => unknown): (v: Value) => unknown {
   const materialized = new Map<Value, unknown>();
   const get = (v: Value): unknown => {
     if (v instanceof Const) return v.value;
@@ -34,6 +40,12 @@ export function framesFromSnapshot(snapshot: Snapshot, valueOf: (v: Value) => un
     if (w.kind === "field") executeOp("setfield", [get(w.obj), get(w.value)], w.descr);
     else executeOp("setarrayitem", [get(w.obj), get(w.index), get(w.value)], w.descr);
   }
+  return get;
+}
+
+/** Rebuilds the frames of `snapshot`; `valueOf` gives the run-time value of a trace value. */
+export function framesFromSnapshot(snapshot: Snapshot, valueOf: (v: Value) => unknown): Frame[] {
+  const get = resumeValues(snapshot, valueOf);
   const frames: Frame[] = [];
   snapshot.frames.forEach((fs, k) => {
     const code = fs.code as JitCode;
