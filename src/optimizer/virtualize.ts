@@ -407,8 +407,8 @@ class VirtualizePass {
     const work: Value[] = [];
     s.forEachValue((x) => work.push(x));
     let added = 0;
-    while (work.length > 0) {
-      const x = work.pop()!;
+    for (let k = 0; k < work.length; k++) {
+      const x = work[k]!;
       const v = this.virtuals.get(x);
       if (!v || described.has(x)) continue;
       added++;
