@@ -428,8 +428,6 @@ describe("virtualize: loops", () => {
 
   it("forces a virtual at the loop's jump when the loop is not peeled", () => {
     const r = virt(BOX_LOOP, NO_UNROLL);
-    // The passes after virtualize copy the forced `new`, so the guard's resume data
-    // names the virtual p4 and the allocation is p5: two names, one meaning.
     expect(r.text).toBe(trace`
       # loop
       [p0]
@@ -438,9 +436,9 @@ describe("virtualize: loops", () => {
       n2 = num_add(n1, 1)
       b3 = num_lt(n2, 100)
       guard_true(b3) [run@2: p4] {p4 = Box(value=n2)}
-      p5 = new(descr=Box)
-      setfield(p5, n2, descr=Box.value)
-      jump(p5, descr=Loop0)
+      p4 = new(descr=Box)
+      setfield(p4, n2, descr=Box.value)
+      jump(p4, descr=Loop0)
     `);
   });
 
@@ -540,9 +538,9 @@ describe("virtualize: loops", () => {
       n2 = num_add(n1, 1)
       b3 = num_lt(n2, 10)
       guard_true(b3) [run@1: p4] {p4 = A(next=p0)}
-      p5 = new(descr=A)
-      setfield(p5, p0, descr=A.next)
-      jump(p5, n2, descr=Loop0)
+      p4 = new(descr=A)
+      setfield(p4, p0, descr=A.next)
+      jump(p4, n2, descr=Loop0)
     `);
   });
 });
