@@ -58,6 +58,16 @@
  * preamble value that the body uses is a virtual one iteration later), `closeLoop`
  * refuses and the loop is optimized without peeling, where the jump forces it.
  *
+ * Why that is sound: the body stands for every iteration after the first, so each of
+ * its virtuals must be forced at most once over the iterations. A virtual allocated in
+ * iteration one and still virtual at the boundary may be forced in the body (it is the
+ * previous iteration's object there, allocated from the phis of its fields), but then
+ * its copy, the body's own allocation, must stay virtual to the back edge. It does:
+ * iteration two runs the same ops as iteration one on values that are at least as
+ * virtual and as constant (iteration one starts from real inputs), and more virtual or
+ * constant operands only ever spare a virtual from being forced, never force it.
+ * `closeLoop` checks it anyway and refuses a loop where the copy was allocated.
+ *
  * The pass builds a new trace with a TraceRewriter; its input is not modified.
  */
 
