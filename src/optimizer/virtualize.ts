@@ -194,6 +194,7 @@ class VirtualizePass {
           if (this.fold(op)) return;
           break;
         case "label":
+          for (let n = this.virtuals.size; n > 0; n--) this.count("virtualize-escape-label");
           this.forceAll();
           break;
         case "jump":
@@ -377,9 +378,15 @@ class VirtualizePass {
 
   // ---- escapes ----------------------------------------------------------------------
 
-  /** Emits `op` as it is, forcing the virtuals among its arguments first. */
+  /**
+   * Emits `op` as it is, forcing the virtuals among its arguments first (counted as
+   * `virtualize-escape-<op>`, so `--stats` says where objects escape).
+   */
   private escape(op: Op): void {
-    const args = this.rw.args(op).map((a) => this.force(a));
+    const args = this.rw.args(op).map((a) => {
+      if (this.virtuals.has(a)) this.count(`virtualize-escape-${op.name}`);
+      return this.force(a);
+    });
     const out = this.rw.emit(op, op.name, args);
     if (out.snapshot) this.withResume(out);
   }

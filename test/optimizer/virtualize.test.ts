@@ -74,6 +74,7 @@ describe("virtualize: objects", () => {
       finish(v3, n4)
     `);
     expect(r.rules["virtualize-force"]).toBe(1);
+    expect(r.rules["virtualize-escape-call"]).toBe(1);
   });
 
   it("forces a virtual stored into a real object, but not one stored into a virtual", () => {
@@ -99,6 +100,7 @@ describe("virtualize: objects", () => {
       setfield(p0, p2, descr=Holder.item)
       finish(5)
     `);
+    expect(r.rules["virtualize-escape-setfield"]).toBe(1);
   });
 
   it("forces at finish and jump, and a virtual given to any op it cannot decide", () => {
@@ -141,7 +143,7 @@ describe("virtualize: objects", () => {
       n3 = getfield(p1, descr=Box.value)
       finish(n2, n3)
     `);
-    expect(r.rules).toEqual({ "virtualize-new": 1, "virtualize-setfield": 1, "virtualize-force": 1 });
+    expect(r.rules).toEqual({ "virtualize-new": 1, "virtualize-setfield": 1, "virtualize-force": 1, "virtualize-escape-getfield": 1 });
   });
 
   it("must not treat a field of another class as the virtual's own", () => {
