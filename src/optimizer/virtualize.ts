@@ -115,7 +115,10 @@ function hasField(cls: ClassDescr, fd: FieldDescr): boolean {
   return false;
 }
 
-/** Whether an instance of `cls` passes `guard_class(descr=other)`, when that is certain. */
+/**
+ * Whether an instance of `cls` passes `guard_class(descr=other)`: the same class is
+ * the same descriptor (one per class) or the same constructor.
+ */
 function sameClass(cls: ClassDescr, other: ClassDescr): boolean {
   return cls === other || (cls.ctor !== null && cls.ctor === other.ctor);
 }
