@@ -63,7 +63,7 @@ import { TraceRewriter, ValueKeys } from "./rewriter.js";
 import { type OptStats, countRule } from "./stats.js";
 
 /** How a typed array converts a stored number: ops applied in turn with a constant. */
-const CONVERSIONS: Partial<Record<ArrayFlavour, readonly (readonly [OpName, number])[]>> = {
+export const CONVERSIONS: Partial<Record<ArrayFlavour, readonly (readonly [OpName, number])[]>> = {
   Uint8Array: [["int_and", 255]],
   Uint16Array: [["int_and", 65535]],
   Int32Array: [["int_or", 0]],

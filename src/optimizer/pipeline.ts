@@ -10,8 +10,10 @@
  * `unroll` is not a walk of its own but a driver, as in RPython: for a loop trace it
  * peels one iteration (`unroll.ts`), runs the forward passes (every pass but `dce`) over
  * the two iterations, then closes the loop. Without it (or when peeling gives up) the
- * forward passes run over the trace as it is. After `heap`, `rewrite` and `pure` run a
- * second time, over what its forwarding made equal (uncounted). `dce` always runs last.
+ * forward passes run over the trace as it is. After `virtualize` and `heap`, `rewrite`
+ * and `pure` run a second time, over what their forwarding made equal (uncounted). `dce`
+ * always runs last. A pass may take a third argument, the PassContext: `virtualize` is
+ * told when it runs over a peeled loop, whose final jump is unroll's bookkeeping.
  */
 
 import { type Trace } from "../ir/trace.js";
@@ -21,17 +23,19 @@ import { intbounds } from "./intbounds.js";
 import { cse } from "./pure.js";
 import { rewrite } from "./rewrite.js";
 import { closeLoop, isPeelable, unroll } from "./unroll.js";
+import { type PassContext, virtualize } from "./virtualize.js";
 import { type OptStats, countRule, formatOptStats, newOptStats, ruleCount } from "./stats.js";
 
 export { type OptStats, countRule, formatOptStats, newOptStats, ruleCount };
 
 /** One optimization pass. */
-export type Pass = (trace: Trace, stats?: OptStats) => Trace;
+export type Pass = (trace: Trace, stats?: OptStats, context?: PassContext) => Trace;
 
 /** Every pass, in the order they run. */
 const PASSES = [
   ["rewrite", rewrite],
   ["pure", cse],
+  ["virtualize", virtualize],
   ["heap", heap],
   ["intbounds", intbounds],
   ["dce", dce],
@@ -61,12 +65,13 @@ export function optimize(trace: Trace, options: OptimizeOptions = {}): Trace {
     if (!ALL_PASSES.includes(name))
       throw new Error(`unknown optimizer pass '${name}' (known: ${ALL_PASSES.join(", ")})`);
   }
-  const forward = (t: Trace, stats: OptStats | undefined): Trace => {
-    for (const [name, pass] of PASSES) if (name !== "dce" && enable.includes(name)) t = pass(t, stats);
-    // Loads the heap pass forwarded may now be known values: one more round of the
-    // passes before it folds what they decide (a guard on a forwarded load, say). Its
-    // rule firings are not counted: most of them re-derive what the first round did.
-    if (enable.includes("heap")) for (const [name, pass] of PASSES) if ((name === "rewrite" || name === "pure") && enable.includes(name)) t = pass(t);
+  const forward = (t: Trace, stats: OptStats | undefined, context: PassContext): Trace => {
+    for (const [name, pass] of PASSES) if (name !== "dce" && enable.includes(name)) t = pass(t, stats, context);
+    // Loads that virtualize or heap forwarded may now be known values: one more round of
+    // the passes before them folds what they decide (a guard on a forwarded load, say).
+    // Its rule firings are not counted: most of them re-derive what the first round did.
+    if (enable.includes("heap") || enable.includes("virtualize"))
+      for (const [name, pass] of PASSES) if ((name === "rewrite" || name === "pure") && enable.includes(name)) t = pass(t);
     return t;
   };
   let t: Trace | null = null;
@@ -74,10 +79,10 @@ export function optimize(trace: Trace, options: OptimizeOptions = {}): Trace {
     // Rules counted while peeling count only if the peeled loop is kept.
     const attempt = newOptStats();
     const u = unroll(trace);
-    t = closeLoop(forward(u.trace, attempt), u, attempt);
+    t = closeLoop(forward(u.trace, attempt, { peeled: true }), u, attempt);
     if (t) for (const [rule, n] of attempt.rules) countRule(options.stats, rule, n);
     else countRule(options.stats, "unroll-gave-up");
   }
-  t ??= forward(trace, options.stats);
+  t ??= forward(trace, options.stats, {});
   return enable.includes("dce") ? dce(t, options.stats) : t;
 }

@@ -14,7 +14,7 @@
  */
 
 import { type Descr } from "../ir/descr.js";
-import { type OpName } from "../ir/ops.js";
+import { type OpName, opInfo } from "../ir/ops.js";
 import { Const, Op, Trace, type Value } from "../ir/trace.js";
 
 /** Builds the output trace of a pass from an input trace. */
@@ -60,8 +60,24 @@ export class TraceRewriter {
     return op;
   }
 
-  /** The output trace: same inputs, kind and title as the source. */
+  /**
+   * The output trace: same inputs, kind and title as the source. A virtual that resume
+   * data describes and that a later op allocates (it was forced after the guard) is
+   * renamed to that op's copy in the output, so that both keep one name.
+   */
   finish(): Trace {
+    const position = new Map<Value, number>();
+    this.ops.forEach((op, k) => position.set(op, k));
+    this.ops.forEach((op, k) => {
+      const s = op.snapshot;
+      if (!s || s.virtuals.size === 0) return;
+      const rename = new Map<Value, Value>();
+      for (const key of s.virtuals.keys()) {
+        const copy = this.forward.get(key);
+        if (copy instanceof Op && opInfo(copy.name).alloc && (position.get(copy) ?? -1) > k) rename.set(key, copy);
+      }
+      if (rename.size > 0) op.snapshot = s.map((v) => rename.get(v) ?? v);
+    });
     return new Trace(this.source.inputs.slice(), this.ops, this.source.kind, this.source.title);
   }
 }

@@ -14,7 +14,7 @@
  *
  *     [i] label(i) BODY(i) <boundary> BODY'(j) jump(j', W, W')
  *
- * The forward passes (rewrite, pure, heap) run over that straight line, where they are
+ * The forward passes (rewrite, pure, virtualize, heap, …) run over that straight line, where they are
  * trivially sound, and find the second iteration's work in the first: a load of a field
  * the first iteration loaded and nothing wrote since is forwarded; a guard the first
  * iteration checked on the same value is dropped. The wide jump carries, for every
@@ -37,9 +37,16 @@
  * `x` too. A heap load forwarded across the boundary was checked against everything
  * between its source and itself, which is one whole iteration.
  *
- * When the pairs are inconsistent or the body refers to a preamble value the pairs do
- * not cover (a pass created it), peeling gives up and the caller optimizes the loop
- * without it. Bridges and entry traces are not peeled.
+ * When the pairs are inconsistent, the body refers to a preamble value the pairs do
+ * not cover (a pass created it), a phi's back-edge value is defined by no op (a virtual
+ * that the body keeps virtual: see virtualize.ts), or a virtual of the first iteration
+ * has a copy that the body allocates (the object would exist twice), peeling gives up
+ * and the caller optimizes the loop without it. Bridges and entry traces are not peeled.
+ *
+ * Virtuals: the forward passes include `virtualize`, which knows that the wide jump is
+ * bookkeeping and forces nothing there. An object allocated in one iteration and read
+ * in the next is then virtual on both sides of the boundary; its fields become phis and
+ * the body allocates nothing (RPython's virtual state).
  */
 
 import { LocationDescr, TargetToken } from "../ir/descr.js";
@@ -127,6 +134,12 @@ export function closeLoop(optimized: Trace, u: Unrolled, stats?: OptStats): Trac
     if (seen !== undefined && seen !== y) return null;
     subst.set(x, y);
   }
+  // A first-iteration value that the preamble does not define is a virtual (see
+  // virtualize.ts). The body stands for every later iteration, so its copy one iteration
+  // later must be virtual at the back edge too: allocated in the body, it would exist
+  // twice (as the copy, and as the virtual the next iteration still describes or forces).
+  const defined = new Set<Value>([...optimized.inputs, ...ops]);
+  for (const [x, y] of subst) if (!preamble.has(x) && !(y instanceof Const) && defined.has(y) && !preamble.has(y)) return null;
 
   const bodyOps = ops.slice(at + 1, -1);
   const phis: Value[] = [];
@@ -158,8 +171,10 @@ export function closeLoop(optimized: Trace, u: Unrolled, stats?: OptStats): Trac
     refer(y);
   }
   const backEdge = phis.map((x) => subst.get(x)!);
-  // A phi whose value is a virtual placeholder or has no kind cannot be a loop variable.
+  // A phi whose value has no kind cannot be a loop variable, and a back-edge value must
+  // exist: one that no op defines is a virtual the body never allocated (virtualize.ts).
   if (phis.some((x) => x.kind === "-")) return null;
+  if (backEdge.some((y) => !(y instanceof Const) && !defined.has(y))) return null;
   countRule(stats, "unroll-peeled");
   for (let k = 0; k < phis.length; k++) countRule(stats, "unroll-phi");
   const bodyToken = new TargetToken(`${u.token.name}.body`);

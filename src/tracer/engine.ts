@@ -275,22 +275,17 @@ export class Engine implements DriverEngine {
     }
     const facts = factsAtFailure(exit.guard, exit.tree.traceOf(exit.guard));
     const boxOf = (v: Value): Value => facts.consts.get(v) ?? inputOf.get(v)!;
-    const boxes = boxesFromSnapshot(exit.snapshot, boxOf);
     const prologue = resumeOps(exit.snapshot, boxOf);
+    const boxes = boxesFromSnapshot(exit.snapshot, prologue.boxOf);
     const classes = new Map<Value, ClassDescr>();
     for (const [v, cls] of facts.classes) if (inputOf.has(v)) classes.set(inputOf.get(v)!, cls);
     const where = this.location(this.greensOf(frames[0]!));
-    if (prologue === null) {
-      exit.bridgeAborts = this.params.maxAborts;
-      this.stats.abort(`bridge at ${where}`, "the guard's resume data holds virtuals");
-      return this.blackhole(() => runBlackhole(this.unit, frames, null));
-    }
     const token = new TargetToken(`Bridge${this.bridgeCount++}`);
     const t0 = performance.now();
     this.tracing = true;
     let outcome;
     try {
-      outcome = new MetaInterp(this.unit, this, token).traceBridge(frames, boxes, inputs, prologue, classes, `bridge from guard g${exit.index} of ${root.token.name} at ${where}`);
+      outcome = new MetaInterp(this.unit, this, token).traceBridge(frames, boxes, inputs, prologue.ops, classes, `bridge from guard g${exit.index} of ${root.token.name} at ${where}`);
     } finally {
       this.tracing = false;
     }

@@ -11,8 +11,14 @@ import { executeOp } from "../ir/semantics.js";
 import type { JitCode } from "../interp-dsl/jitcode.js";
 import type { Frame } from "./blackhole.js";
 
-/** Rebuilds the frames of `snapshot`; `valueOf` gives the run-time value of a trace value. */
-export function framesFromSnapshot(snapshot: Snapshot, valueOf: (v: Value) => unknown): Frame[] {
+/**
+ * What resuming at `snapshot` does before any frame runs: performs its delayed writes,
+ * materializing the virtuals they name. Returns the run-time value of any value of the
+ * snapshot, materializing virtuals on first use (each once, so shared and cyclic
+ * virtuals come out as one object); `valueOf` gives the values the compiled code
+ * handed back.
+ */
+export function resumeValues(snapshot: Snapshot, valueOf: (v: Value) => unknown): (v: Value) => unknown {
   const materialized = new Map<Value, unknown>();
   const get = (v: Value): unknown => {
     if (v instanceof Const) return v.value;
@@ -34,6 +40,12 @@ export function framesFromSnapshot(snapshot: Snapshot, valueOf: (v: Value) => un
     if (w.kind === "field") executeOp("setfield", [get(w.obj), get(w.value)], w.descr);
     else executeOp("setarrayitem", [get(w.obj), get(w.index), get(w.value)], w.descr);
   }
+  return get;
+}
+
+/** Rebuilds the frames of `snapshot`; `valueOf` gives the run-time value of a trace value. */
+export function framesFromSnapshot(snapshot: Snapshot, valueOf: (v: Value) => unknown): Frame[] {
+  const get = resumeValues(snapshot, valueOf);
   const frames: Frame[] = [];
   snapshot.frames.forEach((fs, k) => {
     const code = fs.code as JitCode;
@@ -70,18 +82,33 @@ export function boxesFromSnapshot(snapshot: Snapshot, boxOf: (v: Value) => Value
 
 /**
  * The ops a trace that starts from `snapshot` (a bridge) must begin with, so that it
- * does what resuming does before the frames run again: the delayed writes, with every
- * value replaced by `boxOf(value)`. Null when the snapshot holds virtuals, which a
- * bridge cannot rebuild yet.
+ * does what resuming does before the frames run again: allocate the virtuals (every
+ * `new` / `new_array` first, then their fields and items, so that virtuals pointing at
+ * each other, cycles included, need no order), then the delayed writes. Every other
+ * value is replaced by `boxOf(value)`; the `boxOf` returned also gives each virtual its
+ * allocating op, for the registers that hold it. The bridge's own optimization makes
+ * the allocations virtual again.
  */
-export function resumeOps(snapshot: Snapshot, boxOf: (v: Value) => Value): Op[] | null {
-  if (snapshot.virtuals.size > 0) return null;
-  const box = (v: Value): Value => (v instanceof Const ? v : boxOf(v));
-  return snapshot.pendingWrites.map((w) =>
-    w.kind === "field"
-      ? new Op("setfield", [box(w.obj), box(w.value)], w.descr)
-      : new Op("setarrayitem", [box(w.obj), box(w.index), box(w.value)], w.descr),
-  );
+export function resumeOps(snapshot: Snapshot, boxOf: (v: Value) => Value): { ops: Op[]; boxOf: (v: Value) => Value } {
+  const allocs = new Map<Value, Op>();
+  for (const [v, d] of snapshot.virtuals) {
+    allocs.set(v, d.kind === "object" ? new Op("new", [], d.cls) : new Op("new_array", [Const.of(d.items.length), Const.of(0)], d.descr));
+  }
+  const box = (v: Value): Value => (v instanceof Const ? v : (allocs.get(v) ?? boxOf(v)));
+  const ops: Op[] = [...allocs.values()];
+  for (const [v, d] of snapshot.virtuals) {
+    const obj = allocs.get(v)!;
+    if (d.kind === "object") for (const [fd, fv] of d.fields) ops.push(new Op("setfield", [obj, box(fv)], fd));
+    else d.items.forEach((item, i) => ops.push(new Op("setarrayitem", [obj, Const.of(i), box(item)], d.descr)));
+  }
+  for (const w of snapshot.pendingWrites) {
+    ops.push(
+      w.kind === "field"
+        ? new Op("setfield", [box(w.obj), box(w.value)], w.descr)
+        : new Op("setarrayitem", [box(w.obj), box(w.index), box(w.value)], w.descr),
+    );
+  }
+  return { ops, boxOf: box };
 }
 
 /**

@@ -3,10 +3,11 @@
  * random well-formed loops and bridges (`trace-gen.ts`) run unoptimized and optimized
  * (`trace-exec.ts`) on the same inputs, and must agree.
  *
- * Every case is optimized with every pass (`optimize(trace)`) and with each pass of
- * ALL_PASSES left out in turn, and each version runs on four input sets (the reference
- * inputs the trace was built with and three random ones, with aliased objects, nulls
- * and objects of the wrong class where the trace checks for them). Each run must leave
+ * Every case is optimized with every pass (`optimize(trace)`), with each pass of
+ * ALL_PASSES left out in turn, and with `virtualize` alone and with `unroll` only; each
+ * version runs on four input sets (the reference inputs the trace was built with and
+ * three random ones, with aliased objects, nulls and objects of the wrong class where
+ * the trace checks for them). Each run must leave
  * at the same guard (named by its resume data, which the optimizer keeps while it
  * renames values), or jump/finish, with the same values after the guard's delayed writes
  * are performed, leave every object in the same state and make the same residual calls
@@ -34,10 +35,16 @@ const COUNT = Number(process.env.FUZZ_COUNT ?? 1000);
 const CHUNK = 100;
 const VERBOSE = !!process.env.FUZZ_VERBOSE;
 
-/** The optimizer configurations: every pass, then each pass left out. */
+/**
+ * The optimizer configurations: every pass, then each pass left out, then allocation
+ * removal on its own and with peeling only (so that what it does is not hidden by
+ * the other passes).
+ */
 const CONFIGS: readonly { readonly name: string; readonly enable?: readonly string[] }[] = [
   { name: "all passes" },
   ...ALL_PASSES.map((p) => ({ name: `all but ${p}`, enable: ALL_PASSES.filter((q) => q !== p) })),
+  { name: "virtualize alone", enable: ["virtualize"] },
+  { name: "virtualize and unroll", enable: ["virtualize", "unroll"] },
 ];
 
 /**

@@ -18,7 +18,7 @@
  * `execute` runs a trace: a `jump` to a label of the trace assigns the label's
  * arguments at once and goes on after it (so a peeled loop with an entry label and a
  * body label runs as the backend would run it); a failing guard performs its delayed
- * writes and leaves with its frames' values. `describeRun` turns where a run left,
+ * writes, materializes its virtuals and leaves with its frames' values. `describeRun` turns where a run left,
  * those values, every object of the world (and every object allocated by the trace
  * that is reachable) and the call log into one canonical string: two runs agree when
  * their strings are equal. Objects are named by a canonical numbering, so runs on two
@@ -30,6 +30,7 @@ import { opInfo } from "../../src/ir/ops.js";
 import { type ParseEnv } from "../../src/ir/parser.js";
 import { executeOp } from "../../src/ir/semantics.js";
 import { Const, type ResumeCode, type Snapshot, type Trace, type Value } from "../../src/ir/trace.js";
+import { resumeValues } from "../../src/tracer/resume.js";
 
 // ---- classes, descriptors, functions ------------------------------------------------
 
@@ -297,13 +298,12 @@ export function execute(t: Trace, inputs: readonly unknown[], fuel = 200_000): E
   return { at: "error fell off the end of the trace", values: [], jumps };
 }
 
-/** Leaving through a guard: its delayed writes happen, its frames give the values. */
-function leave(s: Snapshot, get: (v: Value) => unknown, jumps: number): Exit {
-  if (s.virtuals.size > 0) throw new Error("executor: virtuals are not supported");
-  for (const w of s.pendingWrites) {
-    if (w.kind === "field") executeOp("setfield", [get(w.obj), get(w.value)], w.descr);
-    else executeOp("setarrayitem", [get(w.obj), get(w.index), get(w.value)], w.descr);
-  }
+/**
+ * Leaving through a guard, as resuming does (`resumeValues`): its delayed writes
+ * happen and its virtuals are materialized; its frames give the values.
+ */
+function leave(s: Snapshot, valueOf: (v: Value) => unknown, jumps: number): Exit {
+  const get = resumeValues(s, valueOf);
   return {
     at: "guard " + s.frames.map((f) => `${f.code?.name ?? "?"}@${f.pc}`).join("; "),
     values: s.frames.flatMap((f) => f.values.map(get)),

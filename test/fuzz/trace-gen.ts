@@ -19,7 +19,8 @@
  *   whose value may be wrong are checked by guard_nonnull/guard_class at the top of
  *   the loop body, before any access; loaded `A.next` values are guarded before use);
  * - an array descriptor is only used on arrays of its flavour; the immutable field A.k
- *   and the `readonly Array<number>` are never written (by the trace or by calls);
+ *   is written only right after the `new` that allocates its object (as an inlined
+ *   constructor does), and the `readonly Array<number>` never (by the trace or by calls);
  * - call descriptors tell the truth about the functions' effects;
  * - to_str takes numbers, booleans and strings only (as the tracer records it);
  * - nothing but a residual call throws.
@@ -294,7 +295,7 @@ class Generator {
       [6, () => this.setitem()],
       [3, () => this.arraylen()],
       [2, () => this.checkedAccess()],
-      [3, () => this.alloc()],
+      [5, () => this.alloc()],
       [6, () => this.call()],
       [1, () => this.emit("debug_merge_point", [], new LocationDescr(`pc=${this.ops.length}`))],
     ])();
@@ -530,14 +531,38 @@ class Generator {
     return p;
   }
 
+  /**
+   * Allocations, for the virtualize pass: an A or B initialized as a constructor would
+   * (some fields, sometimes all, A.k only here), sometimes read back at once or linked
+   * to another A; or a small array of constant length. What happens to them later is
+   * up to the other steps, which take them like any live value: field and item
+   * accesses, guards, comparisons, calls and stores into other objects (escapes),
+   * resume data, and loop-carried values at the jump.
+   */
   alloc(): void {
-    if (this.rng.chance(0.6)) {
+    const r = this.rng.next();
+    if (r < 0.45) {
       const p = this.emit("new", [], CLS_A, "A");
-      if (this.rng.chance(0.6)) this.emit("setfield", [p, this.num(false)], A_X);
+      const all = this.rng.chance(0.4);
+      if (all || this.rng.chance(0.6)) this.emit("setfield", [p, this.num(false)], A_X);
+      if (all || this.rng.chance(0.3)) this.emit("setfield", [p, this.num(false)], A_Y);
+      if (all || this.rng.chance(0.3)) {
+        const c = this.liveOf(["A", "A?"]);
+        this.emit("setfield", [p, c.length > 0 && this.rng.chance(0.8) ? this.rng.pick(c) : Const.of(null)], A_NEXT);
+      }
+      if (all || this.rng.chance(0.2)) this.emit("setfield", [p, this.num(false)], A_K);
+      if (this.rng.chance(0.3)) this.emit("getfield", [p], A_X, "n");
+      return;
+    }
+    if (r < 0.6) {
+      const p = this.emit("new", [], CLS_B, "B");
+      if (this.rng.chance(0.7)) this.emit("setfield", [p, this.num(false)], B_X);
+      if (this.rng.chance(0.5)) this.emit("setfield", [p, this.num(false)], B_Z);
       return;
     }
     const type = this.rng.pick(["Array", "U8", "F64"] as const);
-    this.emit("new_array", [Const.of(this.rng.range(4, 5)), this.num(false)], ARRAY_DESCR[type]!, type);
+    const a = this.emit("new_array", [Const.of(this.rng.range(4, 5)), this.num(false)], ARRAY_DESCR[type]!, type);
+    if (this.rng.chance(0.5)) this.emit("setarrayitem", [a, Const.of(this.rng.range(0, 3)), this.num(false)], ARRAY_DESCR[type]!);
   }
 
   call(): void {

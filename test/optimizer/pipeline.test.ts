@@ -49,7 +49,7 @@ function env() {
 
 describe("optimize", () => {
   it("lists the passes in order", () => {
-    expect(ALL_PASSES).toEqual(["rewrite", "pure", "heap", "intbounds", "unroll", "dce"]);
+    expect(ALL_PASSES).toEqual(["rewrite", "pure", "virtualize", "heap", "intbounds", "unroll", "dce"]);
   });
 
   it("runs every pass by default and the passes work together", () => {
