@@ -118,11 +118,17 @@ export class TraceTree {
 const MAX_TREES = 1 << 16;
 
 /**
+ * What a compiled function returns when the portal returns (`finish`), the result in
+ * `X[0]`: below every jump code `-1 - id`, so every function hands it up unchanged.
+ */
+export const FINISH = -1 - MAX_TREES;
+
+/**
  * How much of the JS stack compiled frames may take, in units of 32 temporaries (about
  * 256 bytes): past it, a jump or a bridge call leaves to the engine instead, which
  * carries on from the bottom of the stack. About a quarter of node's default stack.
  */
-const STACK_BUDGET = 1000;
+export const STACK_BUDGET = 1000;
 
 /** An out-of-line bridge called `inlineAfter / BATCH_FRACTION` times is inlined along with a hotter one. */
 const BATCH_FRACTION = 10;
@@ -368,7 +374,8 @@ class FunctionCompiler {
           this.jump(op.descr as TargetToken, args, indent, scope);
           continue;
         case "finish":
-          throw new Error("backend: finish is not supported");
+          this.lines.push(`${indent}X[0] = ${args[0] ?? "undefined"}; ${this.leave(String(FINISH))}`);
+          continue;
       }
       if (info.guard) {
         this.lines.push(`${indent}if (!${SPELLINGS[op.name](args, op.descr, this.ref)}) {`);
@@ -376,22 +383,25 @@ class FunctionCompiler {
         this.lines.push(`${indent}}`);
         continue;
       }
-      const expr = SPELLINGS[op.name](args, op.descr, this.ref);
+      let expr = SPELLINGS[op.name](args, op.descr, this.ref);
+      // A guest call runs compiled code further down the stack: this frame counts in D.
+      if (op.name === "call_assembler") expr = `(D[0] += W, ${expr})`;
+      const after = op.name === "call_assembler" ? " D[0] -= W;" : "";
       const next = ops[k + 1];
       if (info.call && next?.name === "guard_no_exception") {
         const n = `v${this.temp++}`;
         this.names.set(op, n);
         this.lines.push(`${indent}let ${n};`);
-        this.lines.push(`${indent}try { ${n} = ${expr}; } catch (e) { X.exc = e;`);
+        this.lines.push(`${indent}try { ${n} = ${expr};${after} } catch (e) { X.exc = e;${after}`);
         this.exitCode(next, indent + "  ");
         this.lines.push(`${indent}}`);
         continue;
       }
-      if (op.kind === "-") this.lines.push(`${indent}${expr};`);
+      if (op.kind === "-") this.lines.push(`${indent}${expr};${after}`);
       else {
         const n = `v${this.temp++}`;
         this.names.set(op, n);
-        this.lines.push(`${indent}const ${n} = ${expr};`);
+        this.lines.push(`${indent}const ${n} = ${expr};${after}`);
       }
     }
     for (; closing > 0; closing--) {
