@@ -3,8 +3,13 @@
  * values, tracing when a loop gets hot, optimizing and compiling the trace, running
  * compiled code, and resuming through the blackhole interpreter when a guard fails.
  *
- * The plain interpreter calls `canEnterJit` at every guest backward jump. A compiled
- * tree (a loop with its bridges, see `backend/compile.ts`) is entered from there. When
+ * The plain interpreter calls `canEnterJit` at every guest backward jump, and
+ * `enterPortal` when an invocation of the portal starts (a function entry: guest calls
+ * get compiled code of their own, which ends in `finish`). A compiled tree (a loop or
+ * entry with its bridges, see `backend/compile.ts`) is entered from there. Compiled
+ * code calls the compiled code of a guest call's callee directly (`call_assembler`);
+ * the engine finishes such a call when the callee leaves its compiled code
+ * (`finishCall`), resuming the interpreter at a merge point if need be. When
  * a guard fails, the blackhole runs the interpreter's frames to the next merge point,
  * and if a tree is compiled for the green values found there the engine enters it
  * directly, else it hands the green and red values back to the plain interpreter, which
@@ -20,7 +25,7 @@ import { printTrace } from "../ir/printer.js";
 import { InputArg, type Trace, type Value } from "../ir/trace.js";
 import type { DriverEngine, EngineExit, JitDriver } from "../interp-dsl/hints.js";
 import type { Unit } from "../interp-dsl/jitcode.js";
-import { CodeSpace, FINISH, STACK_BUDGET, TraceTree, type GuardExit } from "../backend/compile.js";
+import { CALL_BUDGET, CodeSpace, FINISH, OVER_BUDGET, TraceTree, type GuardExit } from "../backend/compile.js";
 import { optimize, ALL_PASSES } from "../optimizer/pipeline.js";
 import { runBlackhole, type BlackholeExit, type Frame } from "./blackhole.js";
 import { MetaInterp } from "./meta-interp.js";
@@ -63,17 +68,10 @@ export const DEFAULT_PARAMS: JitParams = {
 };
 
 /**
- * Stack weight (STACK_BUDGET's units) of the engine's frames between a call_assembler
- * and the callee's compiled code (callAssembler, enterCell, run).
+ * Stack weight (the backend's STACK_BUDGET units) of the engine's frames between the
+ * interpreter or a guest call and the compiled code the engine runs for it.
  */
-const ASSEMBLER_WEIGHT = 4;
-
-/**
- * Compiled code is not entered at a function entry (or a call_assembler) once the
- * compiled frames on the stack weigh this much: a deep guest recursion goes on in the
- * interpreter, whose own frames are small, instead of running the JS stack out.
- */
-const ENTRY_BUDGET = STACK_BUDGET - 100;
+const ENGINE_WEIGHT = 4;
 
 /** Compilation state of one tuple of green values. */
 interface JitCell {
@@ -115,12 +113,14 @@ export class Engine implements DriverEngine {
     const portal = unit.codes[unit.portal!.code]!;
     this.portalFn = unit.consts[-portal.fnConst - 1] as (...args: unknown[]) => unknown;
     this.portalParams = new Array<undefined>(portal.nparams).fill(undefined);
+    this.space.onCallExit = (callee, r) => this.finishCall(callee, r);
+    this.stats.assemblerCalls = () => this.space.trees.reduce((n, t) => n + t.calls, 0);
   }
 
   canEnterJit(_site: number, greens: unknown[], reds: unknown[]): EngineExit | null {
     if (this.tracing) return null;
     const cell = this.cell(greens);
-    if (cell.code) return this.run(cell, reds);
+    if (cell.code) return this.space.depth[0]! >= CALL_BUDGET ? null : this.run(cell, reds);
     cell.header = true;
     if (cell.blacklisted || ++cell.counter < this.params.threshold || this.space.full) return null;
     cell.counter = 0;
@@ -139,45 +139,65 @@ export class Engine implements DriverEngine {
    * entered past the stack budget (see callAssembler).
    */
   private enterCell(cell: JitCell, reds: unknown[]): EngineExit | null {
-    if (cell.code) return this.space.depth[0]! >= ENTRY_BUDGET ? null : this.run(cell, reds);
+    if (cell.code) return this.space.depth[0]! >= CALL_BUDGET ? null : this.run(cell, reds);
     if (cell.blacklisted || ++cell.counter < this.params.threshold || this.space.full) return null;
     cell.counter = 0;
     return this.traceFrom(cell, cell.greens, reds, true);
   }
 
   /**
-   * What `call_assembler(reds, descr=token of cell)` calls: a guest call from compiled
-   * code, run to the callee's return. Its compiled code if it has some (counted in the
-   * stack depth: a deep guest recursion goes on in the interpreter past the budget),
-   * else the interpreter; a callee that leaves its compiled code (a guard failed, the
-   * blackhole ran to the next merge point) is finished by compiled code there or by the
-   * interpreter, and its result returned all the same. Never returns a jump code or a
-   * merge point to the caller's compiled code: each guest call is a whole invocation.
+   * What `call_assembler(reds, descr=token of cell)` means (the op's spelling, what the
+   * executor runs): a guest call, run to the callee's return. Compiled code does the
+   * same inline (see the backend): it calls the callee's tree directly and comes here,
+   * to finishCall, only when the callee did not finish in compiled code.
    */
   private callAssembler(cell: JitCell, reds: unknown[]): unknown {
-    this.stats.assemblerCalls++;
     const { depth, buffer: buf } = this.space;
+    const tree = this.space.stub(this.tokenOf(cell));
+    for (let i = 0; i < reds.length; i++) buf[i] = reds[i];
     const d = depth[0]!;
-    const code = cell.code;
-    let exit: EngineExit | null;
-    depth[0] = d + ASSEMBLER_WEIGHT;
+    depth[0] = d + ENGINE_WEIGHT;
     try {
-      if (code !== null && d < ENTRY_BUDGET && !this.tracing) {
-        // The usual case, kept short: the callee's compiled code runs to its finish.
-        for (let i = 0; i < reds.length; i++) buf[i] = reds[i];
-        const r = this.runTree(code);
-        if (r === FINISH) return buf[0];
-        const next = this.afterExit(r);
-        exit = next instanceof TraceTree ? this.runFrom(next) : next;
-      } else {
-        exit = this.tracing ? null : this.enterCell(cell, reds);
-      }
+      const r = d + ENGINE_WEIGHT < CALL_BUDGET ? tree.fn() : OVER_BUDGET;
+      return r === FINISH ? buf[0] : this.finishCall(tree, r);
     } finally {
       depth[0] = d;
     }
-    if (exit === null) return this.resumePortal([...cell.greens, ...reds]);
-    if (exit.done) return exit.value;
-    return this.resumePortal(exit.values);
+  }
+
+  /**
+   * Finishes a guest call whose callee (the portal invocation entered at `callee`'s
+   * token, its reds in the exit buffer) did not finish in compiled code: it returned
+   * exit code `r` (a guard failed: the blackhole runs to the next merge point, and
+   * compiled code or the interpreter goes on from there), or it is a stub (the entry
+   * is counted, as at a function entry, and traced once hot), or it was not called
+   * (OVER_BUDGET: the interpreter runs it). Returns the callee's result; never a jump
+   * code or a merge point, since each guest call is a whole invocation.
+   */
+  private finishCall(callee: TraceTree, r: number): unknown {
+    const cell = callee.token.owner as JitCell;
+    const buf = this.space.buffer;
+    const nreds = this.unit.portal!.reds.length;
+    // The engine's frames, and the interpreter's if it resumes the callee, count in the
+    // stack depth: compiled code they enter is below them on the stack.
+    const depth = this.space.depth;
+    const d = depth[0]!;
+    depth[0] = d + ENGINE_WEIGHT;
+    try {
+      if (r === OVER_BUDGET || this.tracing) return this.resumePortal([...cell.greens, ...buf.slice(0, nreds)]);
+      this.stats.assemblerExits++;
+      let exit: EngineExit;
+      if (!callee.compiled && r === -1 - callee.id) {
+        const reds = buf.slice(0, nreds);
+        exit = this.enterCell(cell, reds) ?? { done: false, values: [...cell.greens, ...reds] };
+      } else {
+        const next = this.afterExit(r);
+        exit = next instanceof TraceTree ? this.runFrom(next) : next;
+      }
+      return exit.done ? exit.value : this.resumePortal(exit.values);
+    } finally {
+      depth[0] = d;
+    }
   }
 
   /** Runs a portal invocation from its merge point (greens then reds) in the plain interpreter, to its return. */
@@ -301,9 +321,18 @@ export class Engine implements DriverEngine {
    * merge point without compiled code, or when the portal returns (a `finish`).
    */
   private run(cell: JitCell, reds: unknown[]): EngineExit {
-    const buf = this.space.buffer;
+    const { buffer: buf, depth } = this.space;
     for (let i = 0; i < reds.length; i++) buf[i] = reds[i];
-    return this.runFrom(cell.code!);
+    // Counted in the stack depth, as compiled frames are: a guest recursion may pass
+    // through here at every level (a guest call from a compiled loop, the callee's loop
+    // compiled too), and past the budget it must go on in the interpreter alone.
+    const d = depth[0]!;
+    depth[0] = d + ENGINE_WEIGHT;
+    try {
+      return this.runFrom(cell.code!);
+    } finally {
+      depth[0] = d;
+    }
   }
 
   /** Runs compiled code from `code` (its inputs in the exit buffer); see run. */

@@ -13,9 +13,12 @@
  * stay calls), is hinted `dontLookInside` or `elidable`; host calls are residual.
  *
  * The trace closes when the portal frame reaches its merge point with the green values
- * it started from; it ends with a jump when it reaches another compiled loop; it
- * aborts past the length limit or on anything it cannot follow (an exception, the
- * portal returning), handing its concrete frames to the blackhole interpreter.
+ * it started from; it ends with a jump when it reaches another compiled loop, and with
+ * `finish` when the portal returns; it aborts past the length limit or on anything it
+ * cannot follow (an exception), handing its concrete frames to the blackhole
+ * interpreter. A call of the portal itself (a guest call) is followed up to the
+ * callee's merge point and recorded as `call_assembler` of the code entered at the
+ * callee's greens (see callAssembler).
  */
 
 import { CallDescr, ClassDescr, EFFECTS_ALL, EFFECTS_NONE, LocationDescr, TargetToken, type Descr } from "../ir/descr.js";

@@ -11,9 +11,13 @@ export class JitStats {
   compilingMs = 0;
   blackholeMs = 0;
   guardFailures = 0;
-  /** call_assembler ops in compiled traces; calls made by them; callees they ran in the interpreter. */
+  /** call_assembler ops in compiled traces. */
   assemblerOps = 0;
-  assemblerCalls = 0;
+  /** Guest calls made by compiled code (read at report time). */
+  assemblerCalls: () => number = () => 0;
+  /** Guest calls from compiled code whose callee left its compiled code (or had none yet). */
+  assemblerExits = 0;
+  /** Portal invocations the interpreter resumed at their merge point (callees of guest calls, mostly). */
   assemblerInterpreted = 0;
   readonly loops: { where: string; kind: string; ops: number; optimizedOps: number }[] = [];
   readonly aborts = new Map<string, number>();
@@ -47,7 +51,9 @@ export class JitStats {
     lines.push(`  blacklisted:      ${this.blacklisted.length}`);
     for (const b of this.blacklisted) lines.push(`    ${b.where}: ${b.reason}`);
     lines.push(`  guard failures:   ${this.guardFailures}`);
-    lines.push(`  call_assembler:   ${this.assemblerOps} in compiled traces, ${this.assemblerCalls} calls, ${this.assemblerInterpreted} run by the interpreter`);
+    lines.push(
+      `  call_assembler:   ${this.assemblerOps} in compiled traces, ${this.assemblerCalls()} calls, ${this.assemblerExits} left compiled code, ${this.assemblerInterpreted} run by the interpreter`,
+    );
     lines.push(`  time tracing:     ${ms(this.tracingMs)}`);
     lines.push(`  time optimizing:  ${ms(this.optimizingMs)}`);
     lines.push(`  time compiling:   ${ms(this.compilingMs)}`);

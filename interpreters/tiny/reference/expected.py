@@ -587,6 +587,7 @@ EXAMPLES = {
     "nbody": nbody, "strings": strings, "ifelse": ifelse, "calls": calls, "records": records,
     "compare": compare, "logic": logic, "arith": arith, "scopes": scopes, "loops": loops, "builtins": builtins,
     "recursion": recursion,
+    "loop_recursion": lambda out: [out(991) for _ in range(5)],
     "bridge_stack": lambda out: out(sum(i % 2 for i in range(1000))),
 }
 
