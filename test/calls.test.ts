@@ -25,10 +25,10 @@ function run(path: string, ...args: string[]): { stdout: string; stats: string; 
 }
 
 /** The numbers of the stats' call_assembler line. */
-function assemblerStats(stats: string): { ops: number; calls: number; interpreted: number } {
-  const m = /call_assembler: +(\d+) in compiled traces, (\d+) calls, (\d+) run by the interpreter/.exec(stats);
+function assemblerStats(stats: string): { ops: number; calls: number; exits: number; interpreted: number } {
+  const m = /call_assembler: +(\d+) in compiled traces, (\d+) calls, (\d+) left compiled code, (\d+) run by the interpreter/.exec(stats);
   expect(m).not.toBeNull();
-  return { ops: Number(m![1]), calls: Number(m![2]), interpreted: Number(m![3]) };
+  return { ops: Number(m![1]), calls: Number(m![2]), exits: Number(m![3]), interpreted: Number(m![4]) };
 }
 
 /** The optimized traces of a log, as text blocks. */
@@ -52,6 +52,7 @@ describe("guest calls: fib", () => {
     const s = assemblerStats(fib.stats);
     expect(s.ops).toBeGreaterThanOrEqual(2);
     expect(s.calls).toBeGreaterThan(10_000);
+    expect(s.exits * 100).toBeLessThan(s.calls);
     expect(s.interpreted * 100).toBeLessThan(s.calls);
   });
 
@@ -80,6 +81,15 @@ describe("guest calls: deep recursion and guard failures in callees", () => {
     // depth(900..987) nests deeper than compiled frames may: some callees ran in the interpreter.
     expect(s.interpreted).toBeGreaterThan(0);
     expect(r.stats).toMatch(/guard failures: +[1-9]/);
+  });
+
+  it("a recursion through compiled loops, 990 deep, goes on in the interpreter past the stack budget", () => {
+    for (const t of ["1", "50"]) {
+      const r = run(join(TINY, "examples/loop_recursion.tiny"), "--threshold", t);
+      expect(r.stdout).toBe(readFileSync(join(TINY, "examples/loop_recursion.out"), "utf8"));
+      expect(r.stats).toMatch(/^ +loop at f:/m);
+      expect(assemblerStats(r.stats).calls).toBeGreaterThan(0);
+    }
   });
 
   it("the depth limit error after a compiled warm-up is the interpreter's", () => {

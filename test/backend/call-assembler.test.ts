@@ -1,13 +1,13 @@
 /**
  * @fileoverview Backend tests of the two ops that make guest calls compiled: `finish`
- * (a compiled function returns FINISH with the portal's result in the exit buffer,
- * also out of a loop) and `call_assembler` (calls the code behind its target token,
- * counts the caller's frame in the stack depth while the callee runs, and leaves
- * through the guard_no_exception after it when the callee throws).
+ * (a compiled function returns FINISH with the portal's result in the exit buffer) and `call_assembler` (calls the tree behind its target token
+ * directly, hands the engine a callee that did not finish or was not called past the
+ * stack budget, counts the caller's frame in the stack depth meanwhile, and leaves
+ * through the guard_no_exception after it when the call throws).
  */
 
 import { describe, expect, it } from "vitest";
-import { CodeSpace, FINISH } from "../../src/backend/compile.js";
+import { CALL_BUDGET, CodeSpace, FINISH, OVER_BUDGET } from "../../src/backend/compile.js";
 import { TargetToken } from "../../src/ir/descr.js";
 import { parseTrace } from "../../src/ir/parser.js";
 import type { Trace } from "../../src/ir/trace.js";
@@ -46,66 +46,100 @@ describe("backend: finish", () => {
     expect(space.buffer[0]).toBe(42);
   });
 
-  it("leaves a loop, and finish() without an argument returns undefined", () => {
+  it("finish() without an argument leaves undefined in X[0]", () => {
     const { space, run } = compiled(trace`
-      # loop
-      [n0]
-      label(n0, descr=L)
-      n1 = num_add(n0, 1)
-      b2 = num_lt(n1, 10)
-      guard_true(b2) [n1]
-      jump(n1, descr=L)
-    `);
-    // Without a bridge, the guard's exit: its index, the fail argument in X[0].
-    const r = run(0);
-    expect(r).toBeGreaterThanOrEqual(0);
-    expect(space.buffer[0]).toBe(10);
-    const { space: s2, run: run2 } = compiled(trace`
       # entry
       [n0]
       finish()
     `);
-    s2.buffer[0] = "stale";
-    expect(run2(1)).toBe(FINISH);
-    expect(s2.buffer[0]).toBe(undefined);
+    space.buffer[0] = "stale";
+    expect(run(1)).toBe(FINISH);
+    expect(space.buffer[0]).toBe(undefined);
   });
 });
 
 describe("backend: call_assembler", () => {
-  const ENTRY = trace`
+  const CALLER = trace`
     # entry
     [p0, n1]
     v2 = call_assembler(p0, n1, descr=Callee)
     guard_no_exception() [p0, n1]
     finish(v2)
   `;
+  /** A callee entered at `token`: finishes with n1 + 1, or fails its guard when n1 is 13. */
+  const CALLEE = trace`
+    # entry
+    [p0, n1]
+    b2 = ne(n1, 13)
+    guard_true(b2) [p0, n1]
+    n3 = num_add(n1, 1)
+    finish(n3)
+  `;
 
-  it("calls the code behind its token with its arguments, its result flowing on", () => {
-    const { space, t, run } = compiled(ENTRY);
-    const seen: unknown[][] = [];
-    callee(t).assembler = (...args) => {
-      seen.push(args);
-      return "result";
+  it("calls the callee's compiled code directly; its finish is the call's result", () => {
+    const { space, t, run } = compiled(CALLER);
+    const tree = space.addTree(parseTrace(CALLEE), callee(t), "Callee");
+    space.onCallExit = () => {
+      throw new Error("the engine is not needed");
     };
-    const frame = { any: "object" };
-    expect(run(frame, 7)).toBe(FINISH);
-    expect(space.buffer[0]).toBe("result");
-    expect(seen).toEqual([[frame, 7]]);
+    expect(run({}, 41)).toBe(FINISH);
+    expect(space.buffer[0]).toBe(42);
+    expect(tree.calls).toBe(1);
   });
 
-  it("counts the caller's frame in the stack depth while the callee runs, and only then", () => {
-    const { space, t, run } = compiled(ENTRY);
+  it("hands the engine a callee that did not finish: a guard exit, with its fail arguments in X", () => {
+    const { space, t, run } = compiled(CALLER);
+    const tree = space.addTree(parseTrace(CALLEE), callee(t), "Callee");
+    const frame = {};
+    const seen: [unknown, number, unknown[]][] = [];
+    space.onCallExit = (c, r) => {
+      seen.push([c, r, space.buffer.slice(0, 2)]);
+      return "finished by the engine";
+    };
+    expect(run(frame, 13)).toBe(FINISH);
+    expect(space.buffer[0]).toBe("finished by the engine");
+    expect(seen).toHaveLength(1);
+    expect(seen[0]![0]).toBe(tree);
+    expect(space.exits[seen[0]![1]]!.guard.name).toBe("guard_true");
+    expect(seen[0]![2]).toEqual([frame, 13]);
+  });
+
+  it("a callee not compiled yet (a stub) goes to the engine, the caller's frame counted in D meanwhile", () => {
+    const { space, t, run } = compiled(CALLER);
+    const stub = space.stub(callee(t));
     let during = -1;
-    callee(t).assembler = () => (during = space.depth[0]!);
+    let code = 0;
+    space.onCallExit = (c, r) => {
+      expect(c).toBe(stub);
+      code = r;
+      during = space.depth[0]!;
+      return 7;
+    };
     expect(run({}, 1)).toBe(FINISH);
+    expect(space.buffer[0]).toBe(7);
+    expect(code).toBe(-1 - stub.id);
     expect(during).toBeGreaterThan(0);
     expect(space.depth[0]).toBe(0);
   });
 
-  it("leaves through guard_no_exception when the callee throws, the error in X.exc", () => {
-    const { space, t, run } = compiled(ENTRY);
+  it("past the call budget, the callee is not called: the engine gets OVER_BUDGET", () => {
+    const { space, t, run } = compiled(CALLER);
+    const tree = space.addTree(parseTrace(CALLEE), callee(t), "Callee");
+    let code = 0;
+    space.onCallExit = (_c, r) => ((code = r), "interpreted");
+    space.depth[0] = CALL_BUDGET;
+    expect(run({}, 1)).toBe(FINISH);
+    expect(space.buffer[0]).toBe("interpreted");
+    expect(code).toBe(OVER_BUDGET);
+    expect(tree.calls).toBe(1);
+    expect(space.depth[0]).toBe(CALL_BUDGET);
+  });
+
+  it("leaves through guard_no_exception when the call throws, the error in X.exc", () => {
+    const { space, t, run } = compiled(CALLER);
+    space.stub(callee(t));
     const error = new Error("deep in the callee");
-    callee(t).assembler = () => {
+    space.onCallExit = () => {
       throw error;
     };
     const frame = {};
