@@ -136,7 +136,7 @@ export class Engine implements DriverEngine {
    * A portal invocation starts at the merge point of `cell`: run its compiled code, or
    * count the entry and trace from here once it is hot (a function entry, as RPython's
    * jit_merge_point at the start of the portal). Null: interpret. Compiled code is not
-   * entered past the stack budget (see callAssembler).
+   * entered past the stack budget (CALL_BUDGET; see finishCall).
    */
   private enterCell(cell: JitCell, reds: unknown[]): EngineExit | null {
     if (cell.code) return this.space.depth[0]! >= CALL_BUDGET ? null : this.run(cell, reds);
