@@ -63,6 +63,30 @@ export function programsIn(dir: string, ext: string): GuestProgram[] {
     });
 }
 
+/** An error program: `NAME.tiny`, its exact stderr `NAME.err`, and its stdout `NAME.out` (empty if absent). */
+export interface ErrorProgram {
+  readonly name: string;
+  readonly path: string;
+  readonly stderr: string;
+  readonly stdout: string;
+}
+
+/** The error programs `*.<ext>` of `dir`, each with its `.err` file. */
+export function errorPrograms(dir: string, ext = "tiny"): ErrorProgram[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(`.${ext}`))
+    .sort()
+    .map((f) => {
+      const base = join(dir, f.slice(0, -ext.length - 1));
+      return {
+        name: f,
+        path: join(dir, f),
+        stderr: readFileSync(base + ".err", "utf8"),
+        stdout: existsSync(base + ".out") ? readFileSync(base + ".out", "utf8") : "",
+      };
+    });
+}
+
 /**
  * `runCli` without blocking, so a test file can run several programs at once. With
  * `timeoutMs`, a run that takes longer is killed (a test timeout alone would leave the

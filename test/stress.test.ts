@@ -2,7 +2,8 @@
  * @fileoverview Guard-failure stress tests: every BF program (own examples and the
  * shared corpus) and every Tiny example runs with loops traced at once and a bridge
  * traced at the first failure of every guard, and must still print exactly its
- * expected output, with empty stderr and exit status 0. The configurations vary how
+ * expected output, with empty stderr and exit status 0; every Tiny program that fails at
+ * run time fails with exactly its expected message. The configurations vary how
  * the bridges are attached and what they start from: the default (out of line, then
  * inlined into their tree once called often), never inlined, and without loop peeling.
  * bf.test.ts and tiny.test.ts cover the usual regimes; this file is about resume data,
@@ -15,7 +16,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ALL_PASSES } from "../src/optimizer/pipeline.js";
-import { CORPUS, ROOT, type GuestProgram, programsIn, runCli, runCliAsync } from "./helpers.js";
+import { CORPUS, ROOT, type GuestProgram, errorPrograms, programsIn, runCli, runCliAsync } from "./helpers.js";
 
 /** A stress configuration: `tsjit run` arguments, and corpus programs it leaves out. */
 interface StressConfig {
@@ -52,6 +53,8 @@ const RUN_TIMEOUT_MS = 120_000;
 const bfOwn = programsIn(join(ROOT, "interpreters/bf/examples"), "b");
 const bfCorpus = programsIn(join(CORPUS, "bf"), "b");
 const tiny = programsIn(join(ROOT, "interpreters/tiny/examples"), "tiny");
+/** Tiny's programs that fail at run time (not in the parser): errors raised from compiled code, deep in recursions. */
+const tinyErrors = errorPrograms(join(ROOT, "interpreters/tiny/errors")).filter((p) => !p.stderr.startsWith("error: syntax error"));
 
 // Translate once up front so the concurrent runs below all hit the cache.
 runCli(["check", "bf"]);
@@ -88,4 +91,18 @@ describe.skipIf(bfCorpus.length === 0).concurrent("stress: bf shared corpus", ()
 describe.concurrent("stress: tiny examples", () => {
   it("has examples", () => expect(tiny.length).toBeGreaterThanOrEqual(10));
   stress("tiny", tiny, "utf8");
+});
+
+describe.concurrent("stress: tiny error programs", () => {
+  it("has run-time error programs", () => expect(tinyErrors.length).toBeGreaterThanOrEqual(10));
+  for (const cfg of CONFIGS) {
+    for (const p of tinyErrors) {
+      it(`${p.name} ${cfg.args.join(" ")}`, { timeout: RUN_TIMEOUT_MS + 30_000 }, async () => {
+        const r = await runCliAsync(["run", "tiny", p.path, ...cfg.args], "", RUN_TIMEOUT_MS);
+        expect(r.stderr).toBe(p.stderr);
+        expect(r.status).toBe(1);
+        expect(r.stdout.toString("utf8")).toBe(p.stdout);
+      });
+    }
+  }
 });

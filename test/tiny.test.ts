@@ -9,36 +9,12 @@
  * Programs run as child processes, concurrently.
  */
 
-import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DIFFERENTIAL_CONFIGS, ROOT, programsIn, runCli, runCliAsync } from "./helpers.js";
+import { DIFFERENTIAL_CONFIGS, ROOT, errorPrograms, programsIn, runCli, runCliAsync } from "./helpers.js";
 
 const TINY = join(ROOT, "interpreters/tiny");
 const examples = programsIn(join(TINY, "examples"), "tiny");
-
-/** An error program: `NAME.tiny`, its exact stderr `NAME.err`, and its stdout `NAME.out` (empty if absent). */
-interface ErrorProgram {
-  readonly name: string;
-  readonly path: string;
-  readonly stderr: string;
-  readonly stdout: string;
-}
-
-function errorPrograms(dir: string): ErrorProgram[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith(".tiny"))
-    .sort()
-    .map((f) => {
-      const base = join(dir, f.slice(0, -".tiny".length));
-      return {
-        name: f,
-        path: join(dir, f),
-        stderr: readFileSync(base + ".err", "utf8"),
-        stdout: existsSync(base + ".out") ? readFileSync(base + ".out", "utf8") : "",
-      };
-    });
-}
 
 const errors = errorPrograms(join(TINY, "errors"));
 

@@ -11,10 +11,10 @@
  * on them; every call makes a new Frame whose value stack and locals are arrays, pushed
  * and popped through `frame.push`/`frame.pop` with a stack pointer field.
  *
- * Guest calls re-enter the portal: CALL makes a Frame and calls `run` recursively.
- * `run` contains a loop, so a trace never inlines it: a guest call in a traced loop is a
- * residual call of `run`, which runs the callee in the interpreter (and its own hot
- * loops in their own compiled traces).
+ * Guest calls re-enter the portal: CALL makes a Frame and calls `run` recursively. The
+ * JIT counts and compiles each function's entry (pc 0 of its Code) like a loop, and a
+ * trace that reaches CALL records `call_assembler`: compiled code calls the callee's
+ * compiled code directly (docs/writing-an-interpreter.md, "Calls and recursion").
  *
  * JIT hints: greens are the pc and the Code object (readonly, so the opcode, argument
  * and constants fold in a trace), the frame is the only red. `canEnterJit` is at

@@ -37,6 +37,11 @@
  * correctness.) A call that can raise is wrapped in try/catch and leaves through the
  * guard_no_exception that follows it.
  *
+ * `finish(v)` (the portal returns v) leaves with FINISH and v in `X[0]`. A guest call,
+ * `call_assembler`, is a real nested call of the callee's tree (see callAssembler
+ * below): a finished callee's result is read from `X[0]`, anything else goes to the
+ * engine (`c`), which finishes the call; no exit code crosses the call.
+ *
  * Guest data never enters the source text: strings and objects are read from the
  * constant side table `K`; only numbers, booleans, null/undefined and identifiers
  * checked by the translator (field and method names) are spelled inline.
@@ -79,6 +84,8 @@ export class TraceTree {
   };
   /** For an out-of-line bridge tree, the exit index whose `bridges` entry calls it; else -1. */
   attachedAt = -1;
+  /** How often compiled code called this tree through a call_assembler. */
+  calls = 0;
   /** The compiled function's name, and its source text. */
   name = "";
   source = "";
@@ -114,12 +121,36 @@ export class TraceTree {
   }
 }
 
+/** The most trees an engine can hold (`max_trees` is at most this). */
+export const MAX_TREES = 1 << 16;
+
+/**
+ * What a compiled function returns when the portal returns (`finish`), the result in
+ * `X[0]`: below every jump code `-1 - id`, so every function hands it up unchanged.
+ */
+export const FINISH = -1 - MAX_TREES;
+
+/**
+ * What a call_assembler passes to the engine instead of an exit code when it did not
+ * call the callee because the stack budget is spent: the engine runs the callee in the
+ * interpreter.
+ */
+export const OVER_BUDGET = FINISH - 1;
+
+/**
+ * Compiled frames weigh at most this much when a call_assembler calls the callee's
+ * compiled code (and the engine enters compiled code at a function entry): past it,
+ * a deep guest recursion goes on in the interpreter, whose frames are small. Below
+ * STACK_BUDGET, so that the callee's own jumps and bridges have room.
+ */
+export const CALL_BUDGET = 900;
+
 /**
  * How much of the JS stack compiled frames may take, in units of 32 temporaries (about
  * 256 bytes): past it, a jump or a bridge call leaves to the engine instead, which
  * carries on from the bottom of the stack. About a quarter of node's default stack.
  */
-const STACK_BUDGET = 1000;
+export const STACK_BUDGET = 1000;
 
 /** An out-of-line bridge called `inlineAfter / BATCH_FRACTION` times is inlined along with a hotter one. */
 const BATCH_FRACTION = 10;
@@ -141,6 +172,17 @@ export class CodeSpace {
 
   /** The weight of the compiled frames now on the JS stack (`D[0]`; see STACK_BUDGET). */
   readonly depth = new Int32Array(1);
+
+  /**
+   * What a call_assembler does when the callee's compiled code did not finish (it
+   * returned exit code `r`, or OVER_BUDGET): the engine finishes the guest call and
+   * returns its result (see Engine.finishCall). Set by the engine.
+   */
+  onCallExit: (callee: TraceTree, r: number) => unknown = () => {
+    throw new Error("backend: no engine to finish a guest call");
+  };
+  /** `c(callee, r)` in compiled code: see onCallExit. */
+  readonly callExitFn = (callee: TraceTree, r: number): unknown => this.onCallExit(callee, r);
   /** Calls of each out-of-line bridge so far, by exit index. */
   private readonly calls: number[] = [];
   /** The out-of-line bridge trees, by the exit index they hang from. */
@@ -167,9 +209,10 @@ export class CodeSpace {
     readonly limit: number,
     /** Calls of an out-of-line bridge after which it is inlined into its guard's tree. */
     readonly inlineAfter: number,
-    /** Trees it can hold (the size of the active-flag table). */
-    readonly maxTrees: number,
+    /** Trees it can hold (the size of the active-flag table), at most MAX_TREES. */
+    readonly maxTrees: number = MAX_TREES,
   ) {
+    if (maxTrees > MAX_TREES) throw new Error(`backend: at most ${MAX_TREES} trees`);
     this.active = new Uint8Array(maxTrees);
   }
 
@@ -323,7 +366,7 @@ class FunctionCompiler {
     // the weight of the function's frame (see STACK_BUDGET).
     const bind = `const W = ${1 + (this.temp >> 5)}${this.consts.map((_, i) => `, k${i} = K[${i}]`).join("")};\n`;
     const source = `${bind}return function ${this.name}() {\n${this.lines.join("\n")}\n};`;
-    tree.fn = new Function("K", "X", "A", "D", "x", source)(this.consts, this.space.buffer, this.space.active, this.space.depth, this.space.exit) as () => number;
+    tree.fn = new Function("K", "X", "A", "D", "x", "c", source)(this.consts, this.space.buffer, this.space.active, this.space.depth, this.space.exit, this.space.callExitFn) as () => number;
     tree.source = source;
   }
 
@@ -370,8 +413,12 @@ class FunctionCompiler {
         case "jump":
           this.jump(op.descr as TargetToken, args, indent, scope);
           continue;
+        case "call_assembler":
+          this.callAssembler(op, args, ops[k + 1]?.name === "guard_no_exception" ? ops[k + 1]! : null, indent);
+          continue;
         case "finish":
-          throw new Error("backend: finish is not supported");
+          this.lines.push(`${indent}X[0] = ${args[0] ?? "undefined"}; ${this.leave(String(FINISH))}`);
+          continue;
       }
       if (info.guard) {
         this.lines.push(`${indent}if (!${SPELLINGS[op.name](args, op.descr, this.ref)}) {`);
@@ -401,6 +448,34 @@ class FunctionCompiler {
       indent = indent.slice(2);
       this.lines.push(`${indent}}`);
     }
+  }
+
+  /**
+   * A guest call: the callee's tree (a stub until it is compiled) is called directly
+   * with the reds in `X`, this frame counted in `D` meanwhile; when it finishes, its
+   * result is in `X[0]`. Anything else — a guard of the callee failed, a jump to a
+   * stub, the stack budget spent (OVER_BUDGET: not called at all) — goes to `c`, the
+   * engine, which finishes the call and returns its result. This is what the token's
+   * `assembler` does too (the op's spelling), without the engine on the common path.
+   * An exception leaves through the guard_no_exception after the call.
+   */
+  private callAssembler(op: Op, args: readonly string[], noException: Op | null, indent: string): void {
+    const callee = this.ref(this.space.stub(op.descr as TargetToken));
+    const n = `v${this.temp++}`;
+    const d = `d${this.temp++}`;
+    const r = `r${this.temp++}`;
+    this.names.set(op, n);
+    const writes = args.map((a, i) => `X[${i}] = ${a};`).join(" ");
+    // This frame stays counted in D while the engine finishes the call, too.
+    const call = `${writes} ${callee}.calls++; D[0] = ${d} + W; const ${r} = ${d} + W < ${CALL_BUDGET} ? ${callee}.fn() : ${OVER_BUDGET}; ${n} = ${r} === ${FINISH} ? X[0] : c(${callee}, ${r}); D[0] = ${d};`;
+    this.lines.push(`${indent}let ${n}; const ${d} = D[0];`);
+    if (noException === null) {
+      this.lines.push(`${indent}{ ${call} }`);
+      return;
+    }
+    this.lines.push(`${indent}try { ${call} } catch (e) { D[0] = ${d}; X.exc = e;`);
+    this.exitCode(noException, indent + "  ");
+    this.lines.push(`${indent}}`);
   }
 
   /** `vars = args` as a parallel assignment: every argument is read before any variable changes. */

@@ -21,6 +21,7 @@ import { GuestError, flush } from "../interp-dsl/io.js";
 import { DEFAULT_PARAMS, type JitParams } from "../tracer/engine.js";
 import { loadInterpreter } from "../tracer/loader.js";
 import { ALL_PASSES } from "../optimizer/pipeline.js";
+import { MAX_TREES } from "../backend/compile.js";
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -78,7 +79,7 @@ function applyJitParam(params: JitParams, spec: string): void {
         params.maxAborts = Math.max(1, parseInt10(name, value));
         break;
       case "max_trees":
-        params.maxTrees = Math.max(2, parseInt10(name, value));
+        params.maxTrees = Math.min(MAX_TREES, Math.max(2, parseInt10(name, value)));
         break;
       case "enable_opts": {
         const passes = value === "" ? [] : value.split(":");

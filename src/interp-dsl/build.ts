@@ -225,7 +225,8 @@ export function build(entry: string): { unit: RawUnit; modules: BuiltModule[] } 
     const portalCode = unit.codes[found.code]!;
     checkMergePointLiveness(portalCode, found.merge, errors);
     for (const s of cejSites) checkCanEnterJitPlacement(s, found.loop, errors);
-    unit.portal = { code: found.code, driverConst: -driverInfo.constOperand - 1, name: reserved[found.code]!.name, greens: driverInfo.greens, reds: driverInfo.reds };
+    const entries = portalPrologue(found.fn, found.loop) !== null;
+    unit.portal = { code: found.code, driverConst: -driverInfo.constOperand - 1, name: reserved[found.code]!.name, greens: driverInfo.greens, reds: driverInfo.reds, entries };
   }
   if (errors.length) throw new TranslationError(errors);
 
@@ -356,6 +357,27 @@ function checkCanEnterJitPlacement(s: ts.ExpressionStatement, loop: ts.WhileStat
   }
 }
 
+/**
+ * The statements of the portal function before its loop, when the portal can have
+ * function entries: the loop (or the label around it) is a statement of the function's
+ * body, the last parameter is not a rest parameter, and every declaration before the
+ * loop declares plain identifiers (a resumed invocation skips their initialisers).
+ * Null otherwise: the portal then has no entry hook, and guest calls stay residual calls.
+ */
+function portalPrologue(fn: ts.FunctionLikeDeclaration, loop: ts.WhileStatement): { before: ts.Statement[]; loopStatement: ts.Statement } | null {
+  let loopStatement: ts.Statement = loop;
+  while (ts.isLabeledStatement(loopStatement.parent)) loopStatement = loopStatement.parent;
+  const body = fn.body;
+  if (!body || !ts.isBlock(body) || loopStatement.parent !== body) return null;
+  const last = fn.parameters[fn.parameters.length - 1];
+  if (last?.dotDotDotToken) return null;
+  const before = body.statements.slice(0, body.statements.indexOf(loopStatement));
+  for (const st of before) {
+    if (ts.isVariableStatement(st) && !st.declarationList.declarations.every((d) => ts.isIdentifier(d.name))) return null;
+  }
+  return { before, loopStatement };
+}
+
 /** The runnable JS of one module. */
 function emitVariant(
   sf: ts.SourceFile,
@@ -391,9 +413,43 @@ function emitVariant(
     };
     ts.forEachChild(portal.fn, visit);
     edits.push({ start: portal.merge.getStart(sf), end: portal.merge.getEnd(), text: ";" });
+    const prologue = variant === "jit" ? portalPrologue(portal.fn, loop) : null;
     if (variant === "jit") {
       const cond = loop.expression.getText(sf);
-      edits.push({ start: loop.getStart(sf), end: body.getStart(sf) + 1, text: `$tsjit$portal: for (let $tsjit$resume = false; $tsjit$resume || (${cond}); ) { $tsjit$resume = false;` });
+      edits.push({ start: loop.getStart(sf), end: body.getStart(sf) + 1, text: `$tsjit$portal: for (${prologue ? "" : "let $tsjit$resume = false"}; $tsjit$resume || (${cond}); ) { $tsjit$resume = false;` });
+    }
+    if (prologue) {
+      // A portal invocation starts with the engine's entry hook (function entries are
+      // counted and compiled like loops), and can be resumed at its merge point: called
+      // with `$tsjit$at` (the green and red values), it skips the statements before the
+      // loop and enters the loop with those values (see Engine.resumePortal).
+      const d = [...drivers.values()].find((x) => x.index === portal.driver)!;
+      const driverName = (((portal.merge.expression as ts.CallExpression).expression as ts.PropertyAccessExpression).expression).getText(sf);
+      const params = portal.fn.parameters;
+      const at = params.length ? params[params.length - 1]!.getEnd() : portal.fn.parameters.pos;
+      edits.push({ start: at, end: at, text: `${params.length ? ", " : ""}$tsjit$at?: any` });
+      for (const st of prologue.before) {
+        if (ts.isVariableStatement(st)) {
+          for (const decl of st.declarationList.declarations) {
+            if (!decl.initializer) continue;
+            edits.push({ start: decl.initializer.getStart(sf), end: decl.initializer.getStart(sf), text: "$tsjit$at !== undefined ? undefined as any : (" });
+            edits.push({ start: decl.initializer.getEnd(), end: decl.initializer.getEnd(), text: ")" });
+          }
+        } else if (!ts.isFunctionDeclaration(st)) {
+          edits.push({ start: st.getStart(sf), end: st.getStart(sf), text: "if ($tsjit$at === undefined) { " });
+          edits.push({ start: st.getEnd(), end: st.getEnd(), text: " }" });
+        }
+      }
+      const start = prologue.loopStatement.getStart(sf);
+      edits.push({
+        start,
+        end: start,
+        text:
+          `let $tsjit$resume = false; ` +
+          `if ($tsjit$at !== undefined) { [${vars.join(", ")}] = $tsjit$at; $tsjit$resume = true; } ` +
+          `else { const $x: any = ${driverName}.$enterPortal([${d.greens.join(", ")}], [${d.reds.join(", ")}]); ` +
+          `if ($x !== null) { if ($x.done) return $x.value; [${vars.join(", ")}] = $x.values; $tsjit$resume = true; } }\n`,
+      });
     }
     cejSites.forEach((s, site) => {
       if (s.getSourceFile() !== sf) return;

@@ -19,6 +19,11 @@ export interface DriverEngine {
    * green and red values, or after the portal returned.
    */
   canEnterJit(site: number, greens: unknown[], reds: unknown[]): EngineExit | null;
+  /**
+   * Called by the plain interpreter when an invocation of the portal reaches its merge
+   * point for the first time (a function entry). Same result as canEnterJit.
+   */
+  enterPortal(greens: unknown[], reds: unknown[]): EngineExit | null;
 }
 
 /** Where compiled code or the tracer handed control back to the plain interpreter. */
@@ -82,6 +87,11 @@ export class JitDriver<G extends string, R extends string> {
   /** Rewritten call of a `canEnterJit` site (jit variant only). */
   $canEnterJit(site: number, greens: unknown[], reds: unknown[]): EngineExit | null {
     return this.$engine === null ? null : this.$engine.canEnterJit(site, greens, reds);
+  }
+
+  /** The entry hook of a portal invocation (jit variant only). */
+  $enterPortal(greens: unknown[], reds: unknown[]): EngineExit | null {
+    return this.$engine === null ? null : this.$engine.enterPortal(greens, reds);
   }
 }
 

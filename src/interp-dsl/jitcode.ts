@@ -116,6 +116,11 @@ export interface RawPortal {
   readonly name: string;
   readonly greens: readonly string[];
   readonly reds: readonly string[];
+  /**
+   * The portal has function entries: each invocation calls the engine's entry hook, and
+   * an invocation can be resumed at its merge point (see build.ts, portalPrologue).
+   */
+  readonly entries: boolean;
 }
 
 /** A whole translation unit as JSON (what the translator caches). */

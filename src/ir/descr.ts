@@ -153,6 +153,14 @@ export class CallDescr extends Descr {
 export class TargetToken extends Descr {
   /** The engine's record of the code this token enters (set by the engine; opaque here). */
   owner: unknown = null;
+  /**
+   * What `call_assembler(args, descr=this)` calls: runs the portal invocation whose
+   * merge point this token enters, with `args` as its red values, to its return, and
+   * returns the portal's result (set by the engine; throws until then).
+   */
+  assembler: (...reds: unknown[]) => unknown = () => {
+    throw new Error(`call_assembler: no code behind ${this.name}`);
+  };
   constructor(readonly name: string) {
     super();
   }

@@ -43,7 +43,7 @@ export interface OpInfo {
   readonly alloc?: true;
   /** A call: its effects come from its CallDescr. */
   readonly call?: true;
-  /** Ends a trace (jump, finish). */
+  /** Ends a trace (jump; finish: the portal returns its argument). */
   readonly final?: true;
   /** Produces no code (labels, debug markers). */
   readonly marker?: true;
@@ -101,6 +101,13 @@ export const OPS = {
   // ---- calls (effects in the CallDescr; arg 0 is the function) ----
   call: { arity: -1, result: "descr", descr: "call", call: true },
   call_pure: { arity: -1, result: "descr", descr: "call", call: true, pure: true },
+  /**
+   * A call of the portal (a guest function call) whose callee runs the compiled code
+   * entered at the target token, RPython's call_assembler. The arguments are the red
+   * values at the callee's first merge point; the result is what the portal returns.
+   * Effects: anything (as a residual call with effects `all`); can raise.
+   */
+  call_assembler: { arity: -1, result: "v", descr: "target", call: true },
   // ---- guards ----
   guard_true: GUARD1,
   guard_false: GUARD1,

@@ -11,7 +11,7 @@
  * Guards are spelled as the condition under which the guard *passes*.
  */
 
-import { type Descr, ArrayDescr, CallDescr, ClassDescr, FieldDescr } from "./descr.js";
+import { type Descr, ArrayDescr, CallDescr, ClassDescr, FieldDescr, TargetToken } from "./descr.js";
 import { type OpName } from "./ops.js";
 
 /** Returns the source text that refers to a constant in the side table. */
@@ -32,6 +32,10 @@ function field(d: Descr | null): FieldDescr {
 }
 function array(d: Descr | null): ArrayDescr {
   if (!(d instanceof ArrayDescr)) throw new Error("array op without ArrayDescr");
+  return d;
+}
+function target(d: Descr | null): TargetToken {
+  if (!(d instanceof TargetToken)) throw new Error("call_assembler without a TargetToken");
   return d;
 }
 function cls(d: Descr | null): ClassDescr {
@@ -97,6 +101,7 @@ export const SPELLINGS: Record<OpName, Spelling> = {
   },
   call: (a, d) => spellCall(a, d),
   call_pure: (a, d) => spellCall(a, d),
+  call_assembler: (a, d, ref) => `${ref(target(d))}.assembler(${a.join(", ")})`,
   guard_true: (a) => `${a[0]}`,
   guard_false: (a) => `!${a[0]}`,
   guard_value: (a) => `(${a[0]} === ${a[1]})`,

@@ -3,8 +3,13 @@
  * values, tracing when a loop gets hot, optimizing and compiling the trace, running
  * compiled code, and resuming through the blackhole interpreter when a guard fails.
  *
- * The plain interpreter calls `canEnterJit` at every guest backward jump. A compiled
- * tree (a loop with its bridges, see `backend/compile.ts`) is entered from there. When
+ * The plain interpreter calls `canEnterJit` at every guest backward jump, and
+ * `enterPortal` when an invocation of the portal starts (a function entry: guest calls
+ * get compiled code of their own, which ends in `finish`). A compiled tree (a loop or
+ * entry with its bridges, see `backend/compile.ts`) is entered from there. Compiled
+ * code calls the compiled code of a guest call's callee directly (`call_assembler`);
+ * the engine finishes such a call when the callee leaves its compiled code
+ * (`finishCall`), resuming the interpreter at a merge point if need be. When
  * a guard fails, the blackhole runs the interpreter's frames to the next merge point,
  * and if a tree is compiled for the green values found there the engine enters it
  * directly, else it hands the green and red values back to the plain interpreter, which
@@ -20,7 +25,7 @@ import { printTrace } from "../ir/printer.js";
 import { InputArg, type Trace, type Value } from "../ir/trace.js";
 import type { DriverEngine, EngineExit, JitDriver } from "../interp-dsl/hints.js";
 import type { Unit } from "../interp-dsl/jitcode.js";
-import { CodeSpace, type GuardExit, type TraceTree } from "../backend/compile.js";
+import { CALL_BUDGET, CodeSpace, FINISH, MAX_TREES, OVER_BUDGET, TraceTree, type GuardExit } from "../backend/compile.js";
 import { optimize, ALL_PASSES } from "../optimizer/pipeline.js";
 import { runBlackhole, type BlackholeExit, type Frame } from "./blackhole.js";
 import { MetaInterp } from "./meta-interp.js";
@@ -62,8 +67,14 @@ export const DEFAULT_PARAMS: JitParams = {
   treeLimit: 3000,
   inlineAfter: 50,
   enableOpts: ALL_PASSES,
-  maxTrees: 1 << 16,
+  maxTrees: MAX_TREES,
 };
+
+/**
+ * Stack weight (the backend's STACK_BUDGET units) of the engine's frames between the
+ * interpreter or a guest call and the compiled code the engine runs for it.
+ */
+const ENGINE_WEIGHT = 4;
 
 /** Compilation state of one tuple of green values. */
 interface JitCell {
@@ -89,6 +100,11 @@ export class Engine implements DriverEngine {
   private bridgeCount = 0;
   readonly stats = new JitStats();
 
+  /** The portal function (its plain-interpreter variant), called to resume an invocation at its merge point. */
+  private readonly portalFn: (...args: unknown[]) => unknown;
+  /** Its parameters (unused when resuming: the values at the merge point are passed last). */
+  private readonly portalParams: undefined[];
+
   constructor(
     private readonly unit: Unit,
     private readonly driver: JitDriver<string, string>,
@@ -97,16 +113,109 @@ export class Engine implements DriverEngine {
     private readonly log: ((text: string) => void) | null = null,
   ) {
     this.space = new CodeSpace(params.treeLimit, params.inlineAfter, params.maxTrees);
+    const portal = unit.codes[unit.portal!.code]!;
+    this.portalFn = unit.consts[-portal.fnConst - 1] as (...args: unknown[]) => unknown;
+    this.portalParams = new Array<undefined>(portal.nparams).fill(undefined);
+    this.space.onCallExit = (callee, r) => this.finishCall(callee, r);
+    this.stats.assemblerCalls = () => this.space.trees.reduce((n, t) => n + t.calls, 0);
   }
 
   canEnterJit(_site: number, greens: unknown[], reds: unknown[]): EngineExit | null {
     if (this.tracing) return null;
     const cell = this.cell(greens);
-    if (cell.code) return this.run(cell, reds);
+    if (cell.code) return this.space.depth[0]! >= CALL_BUDGET ? null : this.run(cell, reds);
     cell.header = true;
     if (cell.blacklisted || ++cell.counter < this.params.threshold || this.space.full) return null;
     cell.counter = 0;
-    return this.traceFrom(cell, greens, reds);
+    return this.traceFrom(cell, greens, reds, false);
+  }
+
+  enterPortal(greens: unknown[], reds: unknown[]): EngineExit | null {
+    if (this.tracing) return null;
+    return this.enterCell(this.cell(greens), reds);
+  }
+
+  /**
+   * A portal invocation starts at the merge point of `cell`: run its compiled code, or
+   * count the entry and trace from here once it is hot (a function entry, as RPython's
+   * jit_merge_point at the start of the portal). Null: interpret. Compiled code is not
+   * entered past the stack budget (CALL_BUDGET; see finishCall).
+   */
+  private enterCell(cell: JitCell, reds: unknown[]): EngineExit | null {
+    if (cell.code) return this.space.depth[0]! >= CALL_BUDGET ? null : this.run(cell, reds);
+    if (cell.blacklisted || ++cell.counter < this.params.threshold || this.space.full) return null;
+    cell.counter = 0;
+    return this.traceFrom(cell, cell.greens, reds, true);
+  }
+
+  /**
+   * What `call_assembler(reds, descr=token of cell)` means (the op's spelling, what the
+   * executor runs): a guest call, run to the callee's return. Compiled code does the
+   * same inline (see the backend): it calls the callee's tree directly and comes here,
+   * to finishCall, only when the callee did not finish in compiled code.
+   */
+  private callAssembler(cell: JitCell, reds: unknown[]): unknown {
+    const { depth, buffer: buf } = this.space;
+    const tree = this.space.stub(this.tokenOf(cell));
+    for (let i = 0; i < reds.length; i++) buf[i] = reds[i];
+    const d = depth[0]!;
+    depth[0] = d + ENGINE_WEIGHT;
+    try {
+      const r = d + ENGINE_WEIGHT < CALL_BUDGET ? tree.fn() : OVER_BUDGET;
+      return r === FINISH ? buf[0] : this.finishCall(tree, r);
+    } finally {
+      depth[0] = d;
+    }
+  }
+
+  /**
+   * Finishes a guest call whose callee (the portal invocation entered at `callee`'s
+   * token, its reds in the exit buffer) did not finish in compiled code: it returned
+   * exit code `r` (a guard failed: the blackhole runs to the next merge point, and
+   * compiled code or the interpreter goes on from there), or it is a stub (the entry
+   * is counted, as at a function entry, and traced once hot), or it was not called
+   * (OVER_BUDGET: the interpreter runs it). Returns the callee's result; never a jump
+   * code or a merge point, since each guest call is a whole invocation.
+   */
+  private finishCall(callee: TraceTree, r: number): unknown {
+    const cell = callee.token.owner as JitCell;
+    const buf = this.space.buffer;
+    const nreds = this.unit.portal!.reds.length;
+    // The engine's frames, and the interpreter's if it resumes the callee, count in the
+    // stack depth: compiled code they enter is below them on the stack.
+    const depth = this.space.depth;
+    const d = depth[0]!;
+    depth[0] = d + ENGINE_WEIGHT;
+    try {
+      if (r === OVER_BUDGET || this.tracing) return this.resumePortal([...cell.greens, ...buf.slice(0, nreds)]);
+      this.stats.assemblerExits++;
+      let exit: EngineExit;
+      if (!callee.compiled && r === -1 - callee.id) {
+        const reds = buf.slice(0, nreds);
+        exit = this.enterCell(cell, reds) ?? { done: false, values: [...cell.greens, ...reds] };
+      } else {
+        const next = this.afterExit(r);
+        exit = next instanceof TraceTree ? this.runFrom(next) : next;
+      }
+      return exit.done ? exit.value : this.resumePortal(exit.values);
+    } finally {
+      depth[0] = d;
+    }
+  }
+
+  /** Runs a portal invocation from its merge point (greens then reds) in the plain interpreter, to its return. */
+  private resumePortal(values: unknown[]): unknown {
+    this.stats.assemblerInterpreted++;
+    return this.portalFn(...this.portalParams, values);
+  }
+
+  runPortal(greens: readonly unknown[], reds: readonly unknown[]): unknown {
+    return this.portalFn(...this.portalParams, [...greens, ...reds]);
+  }
+
+  entryTokenFor(greens: readonly unknown[]): TargetToken | null {
+    if (!this.unit.portal!.entries) return null;
+    return this.tokenOf(this.cell(greens));
   }
 
   /** The printable location of a merge point with these greens. */
@@ -136,7 +245,8 @@ export class Engine implements DriverEngine {
     return c;
   }
 
-  private traceFrom(cell: JitCell, greens: unknown[], reds: unknown[]): EngineExit | null {
+  /** Traces from the merge point of `cell`; `entry`: at the start of a portal invocation. */
+  private traceFrom(cell: JitCell, greens: unknown[], reds: unknown[], entry: boolean): EngineExit {
     const where = this.location(greens);
     const token = this.tokenOf(cell);
     const t0 = performance.now();
@@ -157,23 +267,23 @@ export class Engine implements DriverEngine {
       this.log?.(`# aborted (${outcome.reason}) after ${outcome.partial.ops.length} ops: ${where}\n`);
       return this.continueAt(this.blackhole(() => runBlackhole(this.unit, outcome.frames, outcome.pending)));
     }
-    const optimized = this.optimizeTrace(outcome.trace, where);
+    const optimized = this.optimizeTrace(outcome.trace, where, entry && outcome.kind === "entry" ? "function" : outcome.trace.kind);
     const t1 = performance.now();
     cell.code = this.space.addTree(optimized, token, token.name);
     this.stats.compilingMs += performance.now() - t1;
     this.log?.(printTrace(optimized, { guardIndices: true }));
-    const exit: BlackholeExit = { done: false, values: outcome.values };
-    return this.continueAt(exit);
+    return this.continueAt(outcome.exit);
   }
 
-  /** Logs the trace, optimizes it and counts it. */
-  private optimizeTrace(trace: Trace, where: string): Trace {
+  /** Logs the trace, optimizes it and counts it (as a trace of `kind` in the stats). */
+  private optimizeTrace(trace: Trace, where: string, kind: string = trace.kind): Trace {
     this.log?.(printTrace(trace));
     const t0 = performance.now();
     const optimized = optimize(trace, { enable: this.params.enableOpts, stats: this.stats.opt });
     this.stats.optimizingMs += performance.now() - t0;
     optimized.title = `${trace.title} (optimized)`;
-    this.stats.compiled(where, trace.kind, trace.ops.length, optimized.ops.length);
+    this.stats.compiled(where, kind, trace.ops.length, optimized.ops.length);
+    this.stats.assemblerOps += optimized.ops.filter((op) => op.name === "call_assembler").length;
     return optimized;
   }
 
@@ -194,8 +304,10 @@ export class Engine implements DriverEngine {
 
   private tokenOf(cell: JitCell): TargetToken {
     if (!cell.token) {
-      cell.token = new TargetToken(`Loop${this.loopCount++}`);
-      cell.token.owner = cell;
+      const token = new TargetToken(`Loop${this.loopCount++}`);
+      token.owner = cell;
+      token.assembler = (...reds: unknown[]) => this.callAssembler(cell, reds);
+      cell.token = token;
     }
     return cell.token;
   }
@@ -207,56 +319,92 @@ export class Engine implements DriverEngine {
     return this.params.inlineDepthLimit;
   }
 
-  /** Runs compiled code from `cell` until control must return to the interpreter. */
-  private run(cell: JitCell, reds: unknown[]): EngineExit | null {
-    let code = cell.code!;
-    const { buffer: buf, active } = this.space;
+  /**
+   * Runs compiled code from `cell` until control must return to the interpreter: at a
+   * merge point without compiled code, or when the portal returns (a `finish`).
+   */
+  private run(cell: JitCell, reds: unknown[]): EngineExit {
+    const { buffer: buf, depth } = this.space;
     for (let i = 0; i < reds.length; i++) buf[i] = reds[i];
-    for (;;) {
-      active[code.id] = 1;
-      const depth = this.space.depth[0]!;
-      let r: number;
-      try {
-        r = code.fn();
-      } finally {
-        // Also when an exception escapes compiled code: the depth count stays right.
-        active[code.id] = 0;
-        this.space.depth[0] = depth;
-      }
-      if (r < 0) {
-        // A jump to a tree that was active, or to a stub: its inputs are in `buf`.
-        code = this.space.trees[-1 - r]!;
-        if (code.compiled) continue;
-        // A stub: the loop there is not compiled. Count the entry, as canEnterJit does (a
-        // loop entered only from compiled code, that never iterates twice, would never
-        // get hot otherwise), and trace from there once it is hot.
-        const target = code.token.owner as JitCell;
-        const redValues = buf.slice(0, this.unit.portal!.reds.length);
-        if (!target.blacklisted && ++target.counter >= this.params.threshold && !this.space.full) {
-          target.counter = 0;
-          return this.traceFrom(target, target.greens, redValues);
-        }
-        return { done: false, values: [...target.greens, ...redValues] };
-      }
-      const exit = this.space.exits[r]!;
-      exit.failures++;
-      this.stats.guardFailures++;
-      const pending = exit.snapshot.afterCallRaising ? { error: buf.exc } : null;
-      buf.exc = undefined;
-      const frames = framesFromSnapshot(exit.snapshot, (v) => buf[exit.slots.get(v)!]);
-      let bh: BlackholeExit;
-      if (pending === null && exit.failures >= this.params.bridgeThreshold && exit.bridgeAborts < this.params.maxAborts && !this.space.full) {
-        bh = this.traceBridge(exit, frames);
-      } else {
-        bh = this.blackhole(() => runBlackhole(this.unit, frames, pending));
-      }
-      if (bh.done) return bh;
-      const ng = this.unit.portal!.greens.length;
-      const next = this.cell(bh.values.slice(0, ng));
-      if (!next.code) return bh;
-      code = next.code;
-      for (let i = ng; i < bh.values.length; i++) buf[i - ng] = bh.values[i];
+    // Counted in the stack depth, as compiled frames are: a guest recursion may pass
+    // through here at every level (a guest call from a compiled loop, the callee's loop
+    // compiled too), and past the budget it must go on in the interpreter alone.
+    const d = depth[0]!;
+    depth[0] = d + ENGINE_WEIGHT;
+    try {
+      return this.runFrom(cell.code!);
+    } finally {
+      depth[0] = d;
     }
+  }
+
+  /** Runs compiled code from `code` (its inputs in the exit buffer); see run. */
+  private runFrom(code: TraceTree): EngineExit {
+    for (;;) {
+      const r = this.runTree(code);
+      if (r === FINISH) return { done: true, value: this.space.buffer[0] };
+      const next = this.afterExit(r);
+      if (!(next instanceof TraceTree)) return next;
+      code = next;
+    }
+  }
+
+  /** Calls the function of `code` once (its inputs in the exit buffer); returns its exit code. */
+  private runTree(code: TraceTree): number {
+    const { active, depth } = this.space;
+    // A tree may already be running further down the stack (a guest call of a guest
+    // call): its flag is restored, not cleared, when this run of it ends.
+    const wasActive = active[code.id]!;
+    active[code.id] = 1;
+    const d = depth[0]!;
+    try {
+      return code.fn();
+    } finally {
+      // Also when an exception escapes compiled code: the depth count stays right.
+      active[code.id] = wasActive;
+      depth[0] = d;
+    }
+  }
+
+  /**
+   * Where to go after compiled code returned `r` (not FINISH): the tree to run next
+   * (its inputs in the exit buffer), or where to leave to the interpreter.
+   */
+  private afterExit(r: number): TraceTree | EngineExit {
+    const buf = this.space.buffer;
+    if (r < 0) {
+      // A jump to a tree that was active, or to a stub: its inputs are in `buf`.
+      const code = this.space.trees[-1 - r]!;
+      if (code.compiled) return code;
+      // A stub: the loop there is not compiled. Count the entry, as canEnterJit does (a
+      // loop entered only from compiled code, that never iterates twice, would never
+      // get hot otherwise), and trace from there once it is hot.
+      const target = code.token.owner as JitCell;
+      const redValues = buf.slice(0, this.unit.portal!.reds.length);
+      if (!target.blacklisted && ++target.counter >= this.params.threshold && !this.space.full) {
+        target.counter = 0;
+        return this.traceFrom(target, target.greens, redValues, false);
+      }
+      return { done: false, values: [...target.greens, ...redValues] };
+    }
+    const exit = this.space.exits[r]!;
+    exit.failures++;
+    this.stats.guardFailures++;
+    const pending = exit.snapshot.afterCallRaising ? { error: buf.exc } : null;
+    buf.exc = undefined;
+    const frames = framesFromSnapshot(exit.snapshot, (v) => buf[exit.slots.get(v)!]);
+    let bh: BlackholeExit;
+    if (pending === null && exit.failures >= this.params.bridgeThreshold && exit.bridgeAborts < this.params.maxAborts && !this.space.full) {
+      bh = this.traceBridge(exit, frames);
+    } else {
+      bh = this.blackhole(() => runBlackhole(this.unit, frames, pending));
+    }
+    if (bh.done) return bh;
+    const ng = this.unit.portal!.greens.length;
+    const next = this.cell(bh.values.slice(0, ng));
+    if (!next.code) return bh;
+    for (let i = ng; i < bh.values.length; i++) buf[i - ng] = bh.values[i];
+    return next.code;
   }
 
   /**
@@ -300,7 +448,7 @@ export class Engine implements DriverEngine {
     this.space.addBridge(exit, bridge, root.token.name);
     this.stats.compilingMs += performance.now() - t1;
     this.log?.(printTrace(bridge, { guardIndices: true }));
-    return { done: false, values: outcome.values };
+    return outcome.exit;
   }
 
   /** The green values of a portal frame (at any pc: greens are registers of the portal). */
@@ -323,7 +471,7 @@ export class Engine implements DriverEngine {
     if (exit.done) return exit;
     const ng = this.unit.portal!.greens.length;
     const cell = this.cell(exit.values.slice(0, ng));
-    if (cell.code) return this.run(cell, exit.values.slice(ng)) ?? exit;
+    if (cell.code) return this.run(cell, exit.values.slice(ng));
     return exit;
   }
 }

@@ -13,9 +13,12 @@
  * stay calls), is hinted `dontLookInside` or `elidable`; host calls are residual.
  *
  * The trace closes when the portal frame reaches its merge point with the green values
- * it started from; it ends with a jump when it reaches another compiled loop; it
- * aborts past the length limit or on anything it cannot follow (an exception, the
- * portal returning), handing its concrete frames to the blackhole interpreter.
+ * it started from; it ends with a jump when it reaches another compiled loop, and with
+ * `finish` when the portal returns; it aborts past the length limit or on anything it
+ * cannot follow (an exception), handing its concrete frames to the blackhole
+ * interpreter. A call of the portal itself (a guest call) is followed up to the
+ * callee's merge point and recorded as `call_assembler` of the code entered at the
+ * callee's greens (see callAssembler).
  */
 
 import { CallDescr, ClassDescr, EFFECTS_ALL, EFFECTS_NONE, LocationDescr, TargetToken, type Descr } from "../ir/descr.js";
@@ -23,11 +26,13 @@ import { opInfo, type OpName } from "../ir/ops.js";
 import { executeOp } from "../ir/semantics.js";
 import { Const, InputArg, kindOfJsValue, Op, Snapshot, Trace, type FrameSnapshot, type Value } from "../ir/trace.js";
 import type { Insn, JitCode, Unit } from "../interp-dsl/jitcode.js";
-import type { Frame, PendingException } from "./blackhole.js";
+import type { BlackholeExit, Frame, PendingException } from "./blackhole.js";
 
 /** A tracer frame: concrete registers plus their trace values. */
 export interface TraceFrame extends Frame {
   readonly boxes: Value[];
+  /** A call of the portal, traced up to its first merge point (where it becomes a call_assembler). */
+  readonly portalCall?: true;
 }
 
 /** What the tracer needs from the engine. */
@@ -36,6 +41,14 @@ export interface TracerHost {
   loopTokenFor(greens: readonly unknown[]): TargetToken | null;
   /** Marks the merge point with these greens as the header of a guest loop. */
   markLoopHeader(greens: readonly unknown[]): void;
+  /**
+   * The token a call_assembler to the portal invocation entered at these greens calls
+   * (its compiled code, or a stub that runs the interpreter until there is some); null
+   * when guest calls stay residual calls.
+   */
+  entryTokenFor(greens: readonly unknown[]): TargetToken | null;
+  /** Runs a portal invocation from its merge point with these values in the plain interpreter, to its return. */
+  runPortal(greens: readonly unknown[], reds: readonly unknown[]): unknown;
   /** The printable location of a merge point. */
   location(greens: readonly unknown[]): string;
   readonly traceLimit: number;
@@ -44,10 +57,12 @@ export interface TracerHost {
 
 /** How tracing ended. */
 export type TraceOutcome =
-  /** Closed a loop; `values` are greens then reds at the merge point where it closed. */
-  | { readonly kind: "loop"; readonly trace: Trace; readonly values: unknown[] }
-  /** Reached another compiled trace (`target`); `values` are greens then reds there. */
-  | { readonly kind: "entry"; readonly trace: Trace; readonly target: TargetToken; readonly values: unknown[] }
+  /**
+   * Closed a loop, or reached another loop, or the portal returned (the trace ends in
+   * `finish`); `exit` is where the run goes on: the merge point where tracing ended
+   * (greens then reds), or the portal's result.
+   */
+  | { readonly kind: "loop" | "entry"; readonly trace: Trace; readonly exit: BlackholeExit }
   /** Gave up; the blackhole continues from `frames`. */
   | { readonly kind: "abort"; readonly reason: string; readonly frames: Frame[]; readonly pending: PendingException | null; readonly partial: Trace };
 
@@ -240,8 +255,11 @@ export class MetaInterp {
         this.frames.pop();
         const caller = this.frames[this.frames.length - 1];
         if (!caller) {
-          this.frames.push(f);
-          throw new Abort("the portal returned while tracing");
+          // The portal returns: the trace ends with the portal's result.
+          this.record("finish", [b]);
+          if (!this.bridge) this.ops.shift(); // no label: nothing jumps back to the start
+          this.result = { kind: "entry", trace: new Trace(this.inputs, this.ops, "entry"), exit: { done: true, value: v } };
+          return;
         }
         this.set(caller, f.retDst, v, b);
         caller.pc++;
@@ -290,6 +308,7 @@ export class MetaInterp {
   }
 
   private mergePoint(f: TraceFrame, ins: Extract<Insn, { o: "merge" }>): void {
+    if (f.portalCall) return this.callAssembler(f, ins);
     if (this.frames.length > 1) {
       f.pc++;
       return;
@@ -301,14 +320,14 @@ export class MetaInterp {
       const values = [...greens, ...ins.r.map((r) => this.value(f, r))];
       if (!this.bridge && greens.every((g, i) => g === this.startGreens[i])) {
         this.record("jump", reds, this.token);
-        this.result = { kind: "loop", trace: new Trace(this.inputs, this.ops, "loop"), values };
+        this.result = { kind: "loop", trace: new Trace(this.inputs, this.ops, "loop"), exit: { done: false, values } };
         return;
       }
       const target = this.host.loopTokenFor(greens);
       if (target) {
         this.record("jump", reds, target);
         if (!this.bridge) this.ops.shift(); // an entry trace has no label of its own
-        this.result = { kind: "entry", trace: new Trace(this.inputs, this.ops, "entry"), target, values };
+        this.result = { kind: "entry", trace: new Trace(this.inputs, this.ops, "entry"), exit: { done: false, values } };
         return;
       }
     }
@@ -324,6 +343,17 @@ export class MetaInterp {
   }
 
   private callCode(f: TraceFrame, code: JitCode, operands: readonly number[], d: number, methodName: string | null): void {
+    const portal = this.unit.portal!;
+    if (methodName === null && code === this.unit.codes[portal.code] && portal.entries && this.frames.length < this.host.inlineDepthLimit) {
+      // A guest call: trace the callee's prologue, up to its merge point (see callAssembler).
+      const nf: TraceFrame = { code, pc: 0, regs: new Array(code.nregs), boxes: new Array(code.nregs), retDst: d, portalCall: true };
+      operands.forEach((a, i) => {
+        nf.regs[i] = this.value(f, a);
+        nf.boxes[i] = this.box(f, a);
+      });
+      this.frames.push(nf);
+      return;
+    }
     if (this.shouldInline(code)) {
       const nf: TraceFrame = { code, pc: 0, regs: new Array(code.nregs), boxes: new Array(code.nregs), retDst: d };
       operands.forEach((a, i) => {
@@ -347,6 +377,35 @@ export class MetaInterp {
       const descr = this.callDescr(code.name, { kind: "function" }, pure);
       this.residual(f, descr, [Const.of(fn), ...boxes], [fn, ...values], d, pure);
     }
+  }
+
+  /**
+   * A call of the portal has reached the callee's merge point (`f`, on top of the
+   * caller): record `call_assembler` of the red values, to the code entered at the
+   * callee's greens (promoted: the call is only right for these greens). The callee
+   * runs for real in the plain interpreter, as the tracer runs every residual call.
+   * The callee's frame holds nothing else live at its merge point, so it is dropped.
+   */
+  private callAssembler(f: TraceFrame, ins: Extract<Insn, { o: "merge" }>): void {
+    const greens = ins.g.map((r) => this.value(f, r));
+    const token = this.host.entryTokenFor(greens);
+    if (token === null) throw new Abort("a guest call to a portal invocation without an entry");
+    ins.g.forEach((r, i) => (f.boxes[r] = this.promote(this.box(f, r), greens[i])));
+    const reds = ins.r.map((r) => this.box(f, r));
+    const redValues = ins.r.map((r) => this.value(f, r));
+    this.frames.pop();
+    const caller = this.frames[this.frames.length - 1]!;
+    let v: unknown;
+    try {
+      v = this.host.runPortal(greens, redValues);
+    } catch (e) {
+      // The blackhole throws it at the caller's call instruction.
+      throw new Abort("a guest call raised an exception", { error: e });
+    }
+    const op = this.record("call_assembler", reds, token);
+    this.guard("guard_no_exception", [], null, true);
+    this.set(caller, f.retDst, v, op);
+    caller.pc++;
   }
 
   private callDescr(name: string, spelling: CallDescr["spelling"], pure: boolean): CallDescr {

@@ -11,6 +11,14 @@ export class JitStats {
   compilingMs = 0;
   blackholeMs = 0;
   guardFailures = 0;
+  /** call_assembler ops in compiled traces. */
+  assemblerOps = 0;
+  /** Guest calls made by compiled code (read at report time). */
+  assemblerCalls: () => number = () => 0;
+  /** Guest calls from compiled code whose callee left its compiled code (or had none yet). */
+  assemblerExits = 0;
+  /** Portal invocations the interpreter resumed at their merge point (callees of guest calls, mostly). */
+  assemblerInterpreted = 0;
   readonly loops: { where: string; kind: string; ops: number; optimizedOps: number }[] = [];
   readonly aborts = new Map<string, number>();
   readonly blacklisted: { where: string; reason: string }[] = [];
@@ -33,7 +41,7 @@ export class JitStats {
     const ms = (x: number) => `${x.toFixed(1)} ms`;
     const lines = [
       "tsjit stats",
-      `  traces compiled:  ${this.loops.length} (${["loop", "entry", "bridge"].map((k) => `${this.loops.filter((l) => l.kind === k).length} ${k}`).join(", ")})`,
+      `  traces compiled:  ${this.loops.length} (${["loop", "entry", "function", "bridge"].map((k) => `${this.loops.filter((l) => l.kind === k).length} ${k}`).join(", ")})`,
     ];
     for (const l of this.loops) lines.push(`    ${l.kind} at ${l.where}: ${l.ops} ops recorded, ${l.optimizedOps} after optimization`);
     let aborts = 0;
@@ -43,6 +51,9 @@ export class JitStats {
     lines.push(`  blacklisted:      ${this.blacklisted.length}`);
     for (const b of this.blacklisted) lines.push(`    ${b.where}: ${b.reason}`);
     lines.push(`  guard failures:   ${this.guardFailures}`);
+    lines.push(
+      `  call_assembler:   ${this.assemblerOps} in compiled traces, ${this.assemblerCalls()} calls, ${this.assemblerExits} left compiled code, ${this.assemblerInterpreted} run by the interpreter`,
+    );
     lines.push(`  time tracing:     ${ms(this.tracingMs)}`);
     lines.push(`  time optimizing:  ${ms(this.optimizingMs)}`);
     lines.push(`  time compiling:   ${ms(this.compilingMs)}`);

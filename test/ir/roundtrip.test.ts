@@ -36,6 +36,25 @@ describe("parseTrace round trip", () => {
     roundtrip("# entry from guard 3\n[v0]\nfinish(v0)\n");
   });
 
+  it("a function entry: guest calls through call_assembler, the result through finish", () => {
+    const text = trace`
+      # entry tiny: fib:0 LOAD_LOCAL 0
+      [p0, p1]
+      debug_merge_point("fib:10 CALL 1")
+      v2 = call_assembler(p1, descr=Loop0)
+      guard_no_exception() [run@179: p0, v2] # g4
+      v3 = call_assembler(p0, v2, descr=Loop7)
+      finish(v3)
+    `;
+    roundtrip(text);
+    const t = parseTrace(text);
+    const [call, , other] = t.ops.slice(1);
+    expect(call!.descr).toBeInstanceOf(TargetToken);
+    expect((call!.descr as TargetToken).name).toBe("Loop0");
+    expect(other!.descr).not.toBe(call!.descr);
+    expect(call!.kind).toBe("v");
+  });
+
   it("guards with several frames, empty frames, anonymous frames and guard indices", () => {
     roundtrip(trace`
       # loop

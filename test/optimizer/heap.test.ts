@@ -277,6 +277,62 @@ describe("heap: calls", () => {
   });
 });
 
+describe("heap: call_assembler", () => {
+  it("performs pending writes before a guest call and reloads after it (the callee may read and write anything)", () => {
+    const r = heap(
+      trace`
+        # entry
+        [p0, p1, n2]
+        n3 = getfield(p0, descr=A.k)
+        setfield(p0, n2, descr=A.x)
+        n4 = getfield(p0, descr=A.x)
+        v5 = call_assembler(p1, descr=Loop3)
+        guard_no_exception() [p0, v5]
+        n6 = getfield(p0, descr=A.x)
+        n7 = getfield(p0, descr=A.k)
+        finish(v5, n4, n6, n7)
+      `,
+      callEnv(),
+      WITH_OTHERS,
+    );
+    // The write happens before the call; the load after it stays; only the readonly field
+    // is still known.
+    expect(r.text).toBe(trace`
+      # entry
+      [p0, p1, n2]
+      n3 = getfield(p0, descr=A.k)
+      setfield(p0, n2, descr=A.x)
+      v4 = call_assembler(p1, descr=Loop3)
+      guard_no_exception() [p0, v4]
+      n5 = getfield(p0, descr=A.x)
+      finish(v4, n2, n5, n3)
+    `);
+  });
+
+  it("is never removed, even when its result is unused", () => {
+    const r = heap(
+      trace`
+        # entry
+        [p0]
+        v1 = call_assembler(p0, descr=Loop3)
+        guard_no_exception() [p0]
+        v2 = call_assembler(p0, descr=Loop3)
+        finish(p0)
+      `,
+      undefined,
+      WITH_OTHERS,
+    );
+    expect(r.text).toBe(trace`
+      # entry
+      [p0]
+      v1 = call_assembler(p0, descr=Loop3)
+      guard_no_exception() [p0]
+      v2 = call_assembler(p0, descr=Loop3)
+      finish(p0)
+    `);
+  });
+});
+
 describe("heap: aliasing", () => {
   it("a store to another object that may be the same one stops forwarding, and is performed before the load", () => {
     const r = heap(trace`

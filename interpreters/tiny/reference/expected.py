@@ -426,6 +426,31 @@ def records(out):
     out(counter)
 
 
+def recursion(out):
+    sys.setrecursionlimit(10000)
+    for i in range(30):
+        out(900 + i * 3)
+    out(True)
+    out(True)
+    out(False)
+
+    def tri(n):
+        s = sum(range(n))
+        return s if n == 0 else s + tri(n - 1)
+    out(tri(300))
+    out(sum(range(501)))
+    out(sum(range(499)))
+
+    def mixed(n):
+        if n < 3:
+            return n
+        if n % 7 == 0:
+            return mixed(n - 1) + 0.5
+        return mixed(n - 1) + mixed(n - 3)
+    for j in range(25):
+        out(mixed(j))
+
+
 def compare(out):
     nan = float("nan")
     inf = float("inf")
@@ -561,6 +586,8 @@ EXAMPLES = {
     "intloop": intloop, "floatloop": floatloop, "fib": fib_prog, "points": points, "mandelbrot": mandelbrot,
     "nbody": nbody, "strings": strings, "ifelse": ifelse, "calls": calls, "records": records,
     "compare": compare, "logic": logic, "arith": arith, "scopes": scopes, "loops": loops, "builtins": builtins,
+    "recursion": recursion,
+    "loop_recursion": lambda out: [out(991) for _ in range(5)],
     "bridge_stack": lambda out: out(sum(i % 2 for i in range(1000))),
 }
 

@@ -1,0 +1,105 @@
+/**
+ * @fileoverview Guest calls compiled (interpreters/tiny): a recursive function gets a
+ * function-entry trace that ends in `finish`, its recursive calls become
+ * `call_assembler` of its own entry, and compiled callers call compiled callees
+ * directly; a callee that leaves its compiled code through a guard is finished by the
+ * interpreter. What the programs print, at every threshold and with bridges
+ * everywhere, is checked by tiny.test.ts and stress.test.ts; here, that the JIT did
+ * compile the calls, read from `--stats` and `--log`.
+ */
+
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROOT, runCli } from "./helpers.js";
+
+const TINY = join(ROOT, "interpreters/tiny");
+
+/** Runs a Tiny program with --stats and a log; returns stdout, the stats and the log. */
+function run(path: string, ...args: string[]): { stdout: string; stats: string; log: string } {
+  const log = join(mkdtempSync(join(tmpdir(), "tsjit-calls-")), "trace.log");
+  const r = runCli(["run", "tiny", path, "--stats", "--log", log, ...args]);
+  expect(r.status).toBe(0);
+  return { stdout: r.stdout.toString("utf8"), stats: r.stderr, log: readFileSync(log, "utf8") };
+}
+
+/** The numbers of the stats' call_assembler line. */
+function assemblerStats(stats: string): { ops: number; calls: number; exits: number; interpreted: number } {
+  const m = /call_assembler: +(\d+) in compiled traces, (\d+) calls, (\d+) left compiled code, (\d+) run by the interpreter/.exec(stats);
+  expect(m).not.toBeNull();
+  return { ops: Number(m![1]), calls: Number(m![2]), exits: Number(m![3]), interpreted: Number(m![4]) };
+}
+
+/** The optimized traces of a log, as text blocks. */
+function optimized(log: string): string[] {
+  return log.split(/\n(?=# )/).filter((b) => b.split("\n")[0]!.includes("(optimized)"));
+}
+
+describe("guest calls: fib", () => {
+  const fib = run(join(TINY, "examples/fib.tiny"), "--threshold", "50");
+
+  it("prints what the interpreter prints", () => {
+    expect(fib.stdout).toBe(readFileSync(join(TINY, "examples/fib.out"), "utf8"));
+  });
+
+  it("compiles fib's entry as a function trace", () => {
+    expect(fib.stats).toMatch(/traces compiled: +\d+ \(\d+ loop, \d+ entry, [1-9]\d* function/);
+    expect(fib.stats).toMatch(/^ +function at fib:0 /m);
+  });
+
+  it("calls fib's compiled code from compiled code, and rarely falls back to the interpreter", () => {
+    const s = assemblerStats(fib.stats);
+    expect(s.ops).toBeGreaterThanOrEqual(2);
+    expect(s.calls).toBeGreaterThan(10_000);
+    expect(s.exits * 100).toBeLessThan(s.calls);
+    expect(s.interpreted * 100).toBeLessThan(s.calls);
+  });
+
+  it("the entry trace ends in finish; the recursive calls are call_assembler of fib's own entry", () => {
+    const traces = optimized(fib.log);
+    const entry = traces.find((t) => t.startsWith("# entry tiny: fib:0"));
+    expect(entry).toBeDefined();
+    const token = /descr=(Loop\d+)/.exec(fib.log.split("\n").find((l) => l.includes("call_assembler("))!)![1];
+    // Every call_assembler of the run targets the same entry: fib calls only fib.
+    const targets = new Set([...fib.log.matchAll(/call_assembler\([^)]*descr=(Loop\d+)\)/g)].map((m) => m[1]));
+    expect([...targets]).toEqual([token]);
+    expect(entry!.trimEnd().split("\n").at(-1)).toMatch(/^finish\(p\d+\)$/);
+    // The callee's code object is a constant behind a guard before the call: the call is
+    // only right for these greens.
+    const withCalls = traces.find((t) => t.includes("call_assembler("))!;
+    expect(withCalls).toMatch(/guard_value\(p\d+, ConstPtr\(Code#\d+\)\)[^\n]*\n(?:[^\n]*\n)*?v\d+ = call_assembler/);
+  });
+});
+
+describe("guest calls: deep recursion and guard failures in callees", () => {
+  it("a recursion deeper than the stack budget goes on in the interpreter, with the same output", () => {
+    const r = run(join(TINY, "examples/recursion.tiny"), "--threshold", "1");
+    expect(r.stdout).toBe(readFileSync(join(TINY, "examples/recursion.out"), "utf8"));
+    const s = assemblerStats(r.stats);
+    expect(s.calls).toBeGreaterThan(0);
+    // depth(900..987) nests deeper than compiled frames may: some callees ran in the interpreter.
+    expect(s.interpreted).toBeGreaterThan(0);
+    expect(r.stats).toMatch(/guard failures: +[1-9]/);
+  });
+
+  it("a recursion through compiled loops, 990 deep, goes on in the interpreter past the stack budget", () => {
+    for (const t of ["1", "50"]) {
+      const r = run(join(TINY, "examples/loop_recursion.tiny"), "--threshold", t);
+      expect(r.stdout).toBe(readFileSync(join(TINY, "examples/loop_recursion.out"), "utf8"));
+      expect(r.stats).toMatch(/^ +loop at f:/m);
+      expect(assemblerStats(r.stats).calls).toBeGreaterThan(0);
+    }
+  });
+
+  it("the depth limit error after a compiled warm-up is the interpreter's", () => {
+    const path = join(TINY, "errors/hot_recursion_depth.tiny");
+    for (const t of ["1", "50"]) {
+      const r = runCli(["run", "tiny", path, "--threshold", t, "--stats"]);
+      expect(r.status).toBe(1);
+      expect(r.stdout.toString()).toBe("990\n");
+      expect(r.stderr).toMatch(/^error: line 5 in down: maximum call depth exceeded \(1000 nested calls\)\n$/m);
+      expect(assemblerStats(r.stderr).calls).toBeGreaterThan(0);
+    }
+  });
+});
