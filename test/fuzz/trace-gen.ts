@@ -532,8 +532,12 @@ class Generator {
 
   alloc(): void {
     if (this.rng.chance(0.6)) {
+      // A blank instance, then what A's init code does to it (as a trace of `new A()` holds).
       const p = this.emit("new", [], CLS_A, "A");
-      if (this.rng.chance(0.6)) this.emit("setfield", [p, this.num(false)], A_X);
+      this.emit("setfield", [p, this.rng.chance(0.6) ? this.num(false) : Const.of(0)], A_X);
+      this.emit("setfield", [p, Const.of(0)], A_Y);
+      this.emit("setfield", [p, Const.of(null)], A_NEXT);
+      this.emit("setfield", [p, Const.of(0)], A_K);
       return;
     }
     const type = this.rng.pick(["Array", "U8", "F64"] as const);
