@@ -198,7 +198,7 @@ export class CodeWriter {
       if (!ts.isIdentifier(m.name)) throw subsetError(m.name, "only fields named by an identifier are supported", "rename the field");
       setfield(this.unit.fieldDescr(m), m.initializer ? this.expr(m.initializer) : this.unit.literal(undefined));
     }
-    for (const p of props) setfield(this.unit.fieldDescr(p), this.locals.get(this.symbolOf(p.name))!);
+    for (const p of props) setfield(this.unit.fieldDescr(p), this.locals.get(this.paramSymbol(p, p.name as ts.Identifier))!);
   }
 
   private params(fn: ts.FunctionLikeDeclaration): void {
@@ -206,8 +206,14 @@ export class CodeWriter {
       if (!ts.isIdentifier(p.name)) throw subsetError(p, "destructuring parameters are not supported", "take the object and read its fields");
       if (p.dotDotDotToken) throw subsetError(p, "rest parameters are not supported", "pass an array");
       if (p.initializer) throw subsetError(p, "default parameter values are not supported", "pass the argument explicitly");
-      this.locals.set(this.symbolOf(p.name), this.newReg(p.name.text));
+      this.locals.set(this.paramSymbol(p, p.name), this.newReg(p.name.text));
     }
+  }
+
+  /** The symbol of a parameter as its uses see it (a parameter property names the field otherwise). */
+  private paramSymbol(p: ts.ParameterDeclaration, name: ts.Identifier): ts.Symbol {
+    if (ts.isParameterPropertyDeclaration(p, p.parent)) return this.checker.getSymbolsOfParameterPropertyDeclaration(p, name.text)[0];
+    return this.symbolOf(name);
   }
 
   private finish(nparams: number, hints: readonly string[]): RawJitCode {
