@@ -10,14 +10,15 @@
  * init code (`CodeWriter.lowerInit`). When it and its ancestors' lower (in the subset,
  * without loops), `new` of the class is traced as a blank allocation plus the init
  * code, and the `jit` variant of the class is rewritten so that it can be allocated
- * blank (`blankAllocationEdits`); otherwise `new` stays a residual call of the
+ * blank (`blankAllocationEdits` in classes.ts); otherwise `new` stays a residual call of the
  * constructor, and the unit says why (`RawClass.residualWhy`).
  */
 
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import ts from "typescript";
-import { CodeWriter, constructorOf, instanceFields, superCallOf, type ParentInit, type Resolver } from "./codewriter.js";
+import { BLANK, blankAllocationEdits, constructorOf, instanceFields, type Edit } from "./classes.js";
+import { CodeWriter, type ParentInit, type Resolver } from "./codewriter.js";
 import type { RawClass, RawConst, RawJitCode, RawUnit } from "./jitcode.js";
 import { computeLiveness } from "./liveness.js";
 import { SubsetError, TranslationError, subsetError } from "./subset.js";
@@ -43,8 +44,6 @@ interface Reserved {
   readonly cls?: { readonly index: number; readonly decl: ts.ClassDeclaration };
 }
 
-/** The spelling of the blank-allocation sentinel in the `jit` variant (see ClassDescr). */
-const BLANK = "$tsjit$blank";
 
 interface DriverInfo {
   readonly greens: string[];
@@ -420,55 +419,6 @@ function checkCanEnterJitPlacement(s: ts.ExpressionStatement, loop: ts.WhileStat
     if (ts.isSourceFile(p)) return;
     n = p;
   }
-}
-
-/** A change of the source text: [start, end) becomes `text`. */
-interface Edit {
-  readonly start: number;
-  readonly end: number;
-  readonly text: string;
-}
-
-/**
- * How the `jit` variant lets the JIT allocate an instance of class `cd` without running
- * its constructor (see ClassDescr in ir/descr.ts): the constructor first checks for the
- * sentinel and then returns at once (after passing it on to `super`). Field
- * declarations and parameter properties become assignments in the constructor, where
- * JS would have defined them (at its start, or right after `super(...)`), in the same
- * order, so a normal construction defines the same properties in the same order —
- * and a blank one none. `parentArity` is null for a class without a parent, else the
- * number of arguments its parent's constructor takes.
- */
-function blankAllocationEdits(cd: ts.ClassDeclaration, parentArity: number | null): Edit[] {
-  const sf = cd.getSourceFile();
-  const edits: Edit[] = [];
-  const ctor = constructorOf(cd);
-  const props = ctor ? ctor.parameters.filter((p) => ts.isParameterPropertyDeclaration(p, ctor)) : [];
-  const name = (d: ts.NamedDeclaration): string => d.name!.getText(sf);
-  const fieldText = [
-    ...props.map((p) => `this.${name(p)} = undefined;`),
-    ...instanceFields(cd).map((m) => `this.${name(m)} = ${m.initializer ? `(${m.initializer.getText(sf)})` : "undefined"};`),
-    ...props.map((p) => `this.${name(p)} = ${name(p)};`),
-  ].join(" ");
-  for (const m of instanceFields(cd)) edits.push({ start: m.getStart(sf), end: m.getEnd(), text: "" });
-  for (const p of props) for (const mod of p.modifiers ?? []) edits.push({ start: mod.getStart(sf), end: mod.getEnd(), text: "" });
-  const derived = parentArity !== null;
-  const check = (param: string): string => (derived ? `if (${param} === ${BLANK}) { super(${BLANK}); return; }` : `if (${param} === ${BLANK}) return;`);
-  if (!ctor) {
-    const params = derived && parentArity > 0 ? Array.from({ length: parentArity }, (_, i) => `$tsjit$a${i}`) : ["$tsjit$b"];
-    const superCall = derived ? `super(${parentArity > 0 ? params.join(", ") : ""});` : "";
-    edits.push({ start: cd.members.pos, end: cd.members.pos, text: ` constructor(${params.join(", ")}) { ${check(params[0]!)} ${superCall} ${fieldText} }` });
-    return edits;
-  }
-  const first = ctor.parameters[0];
-  if (!first) edits.push({ start: ctor.parameters.pos, end: ctor.parameters.pos, text: "$tsjit$b" });
-  const bodyStart = ctor.body!.getStart(sf) + 1;
-  edits.push({ start: bodyStart, end: bodyStart, text: ` ${check(first ? name(first) : "$tsjit$b")}${derived ? "" : ` ${fieldText}`}` });
-  if (derived) {
-    const superStmt = ctor.body!.statements.find((st) => superCallOf(st) !== null)!;
-    edits.push({ start: superStmt.getEnd(), end: superStmt.getEnd(), text: ` ${fieldText}` });
-  }
-  return edits;
 }
 
 /** The runnable JS of one module; `extra` are further edits (the jit variant's classes). */

@@ -22,6 +22,7 @@
 import ts from "typescript";
 import type { OpName } from "../ir/ops.js";
 import type { Handler, Insn, Operand, RawConst, RawJitCode } from "./jitcode.js";
+import { constructorOf, instanceFields, superCallOf } from "./classes.js";
 import { subsetError } from "./subset.js";
 import type { UnitBuilder } from "./unit-builder.js";
 
@@ -1007,23 +1008,6 @@ export class CodeWriter {
     const name = ts.isIdentifier(e.expression) ? `new ${e.expression.text}` : "new";
     return this.rcall(name, [this.unit.constOperand(g), ...args], { kind: "template", template: tpl }, "all", t);
   }
-}
-
-/** The constructor of `cd` that has a body, if it declares one. */
-export function constructorOf(cd: ts.ClassDeclaration): ts.ConstructorDeclaration | undefined {
-  return cd.members.find((m): m is ts.ConstructorDeclaration => ts.isConstructorDeclaration(m) && m.body !== undefined);
-}
-
-/** The instance fields a construction of `cd` defines (not static, `declare` or abstract ones). */
-export function instanceFields(cd: ts.ClassDeclaration): ts.PropertyDeclaration[] {
-  const skip = ts.ModifierFlags.Static | ts.ModifierFlags.Ambient | ts.ModifierFlags.Abstract;
-  return cd.members.filter((m): m is ts.PropertyDeclaration => ts.isPropertyDeclaration(m) && (ts.getCombinedModifierFlags(m) & skip) === 0);
-}
-
-/** The `super(...)` call of a statement that is nothing else. */
-export function superCallOf(st: ts.Statement): ts.CallExpression | null {
-  if (!ts.isExpressionStatement(st) || !ts.isCallExpression(st.expression)) return null;
-  return st.expression.expression.kind === ts.SyntaxKind.SuperKeyword ? st.expression : null;
 }
 
 function skipParens(e: ts.Expression): ts.Expression {
