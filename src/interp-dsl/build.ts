@@ -5,13 +5,21 @@
  * registrations), lower every function with the codewriter, find and check the portal,
  * and emit the `jit` and `nojit` JS variants of every module by editing the source text
  * and stripping types.
+ *
+ * Classes: each interpreter class whose ancestors are all interpreter classes gets an
+ * init code (`CodeWriter.lowerInit`). When it and its ancestors' lower (in the subset,
+ * without loops), `new` of the class is traced as a blank allocation plus the init
+ * code, and the `jit` variant of the class is rewritten so that it can be allocated
+ * blank (`blankAllocationEdits` in classes.ts); otherwise `new` stays a residual call of the
+ * constructor, and the unit says why (`RawClass.residualWhy`).
  */
 
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import ts from "typescript";
-import { CodeWriter, type Resolver } from "./codewriter.js";
-import type { RawConst, RawJitCode, RawUnit } from "./jitcode.js";
+import { BLANK, blankAllocationEdits, constructorOf, instanceFields, type Edit } from "./classes.js";
+import { CodeWriter, type ParentInit, type Resolver } from "./codewriter.js";
+import type { RawClass, RawConst, RawJitCode, RawUnit } from "./jitcode.js";
 import { computeLiveness } from "./liveness.js";
 import { SubsetError, TranslationError, subsetError } from "./subset.js";
 import { UnitBuilder } from "./unit-builder.js";
@@ -32,7 +40,10 @@ interface Reserved {
   readonly name: string;
   readonly isMethod: boolean;
   readonly fnConst: number;
+  /** For an init code: its class (index and declaration). */
+  readonly cls?: { readonly index: number; readonly decl: ts.ClassDeclaration };
 }
+
 
 interface DriverInfo {
   readonly greens: string[];
@@ -128,26 +139,47 @@ export function build(entry: string): { unit: RawUnit; modules: BuiltModule[] } 
       const idx = unit.classes.length;
       classOfDecl.set(cd, idx);
       const methods: Record<string, number> = {};
-      const fields: string[] = [];
       for (const m of cd.members) {
         if (ts.isMethodDeclaration(m) && m.body && ts.isIdentifier(m.name)) {
           const isStatic = (ts.getCombinedModifierFlags(m) & ts.ModifierFlags.Static) !== 0;
           reserve(m, `${cd.name!.text}.${m.name.text}`, !isStatic, 0);
           if (!isStatic) methods[m.name.text] = codeOfDecl.get(m)!;
-        } else if (ts.isPropertyDeclaration(m) && ts.isIdentifier(m.name)) fields.push(m.name.text);
+        }
       }
-      unit.classes.push({ name: cd.name!.text, ctorConst: -unit.constOperand({ t: "global", module: mod, name: cd.name!.text }) - 1, parent: -1, methods, fields });
+      const ctor = constructorOf(cd);
+      const fields = [...(ctor ? ctor.parameters.filter((p) => ts.isParameterPropertyDeclaration(p, ctor)) : []), ...instanceFields(cd)].map((f) => unit.fieldDescr(f));
+      const ctorConst = -unit.constOperand({ t: "global", module: mod, name: cd.name!.text }) - 1;
+      unit.classes.push({ name: cd.name!.text, ctorConst, parent: -1, methods, fields, init: -1, residualWhy: null });
     }
   }
-  // Parents, now that every class has an index.
+  // Parents, now that every class has an index; then the init codes of the classes
+  // whose ancestors are all interpreter classes.
+  const classDeclOf: ts.ClassDeclaration[] = [];
+  const hostParent = new Set<number>();
   for (const [cd, idx] of classOfDecl) {
+    classDeclOf[idx] = cd as ts.ClassDeclaration;
     const ext = (cd as ts.ClassDeclaration).heritageClauses?.find((h) => h.token === ts.SyntaxKind.ExtendsKeyword)?.types[0];
     if (!ext) continue;
     const psym = checker.getSymbolAtLocation(ext.expression);
     const pdecl = psym && resolveAlias(psym).valueDeclaration;
     const pidx = pdecl ? classOfDecl.get(pdecl) : undefined;
     if (pidx !== undefined) (unit.classes[idx] as { parent: number }).parent = pidx;
+    else hostParent.add(idx);
   }
+  const hostAncestor = (i: number): boolean => hostParent.has(i) || (unit.classes[i]!.parent >= 0 && hostAncestor(unit.classes[i]!.parent));
+  const initCode = new Map<number, number>();
+  classDeclOf.forEach((cd, idx) => {
+    if (hostAncestor(idx)) return;
+    const code = unit.reserveCode();
+    initCode.set(idx, code);
+    reserved[code] = { decl: constructorOf(cd) ?? (cd as unknown as ts.FunctionLikeDeclaration), name: `${cd.name!.text}.<init>`, isMethod: true, fnConst: 0, cls: { index: idx, decl: cd } };
+  });
+  /** How many arguments the init code of class `i` takes (JS's implicit constructor passes its parent's). */
+  const initArity = (i: number): number => {
+    const ctor = constructorOf(classDeclOf[i]!);
+    if (ctor) return ctor.parameters.length;
+    return unit.classes[i]!.parent >= 0 ? initArity(unit.classes[i]!.parent) : 0;
+  };
 
   type PortalInfo = { fn: ts.FunctionLikeDeclaration; loop: ts.WhileStatement; merge: ts.ExpressionStatement; driver: number; code: number };
   const portalBox: { portal: PortalInfo | null } = { portal: null };
@@ -199,25 +231,50 @@ export function build(entry: string): { unit: RawUnit; modules: BuiltModule[] } 
       cejSites.push(stmt);
       return cejSites.length - 1;
     },
+    classOf(decl) {
+      return classOfDecl.get(decl) ?? -1;
+    },
   };
 
   const failures = new Map<number, Error>();
   reserved.forEach((r, idx) => {
     current = idx;
     try {
-      unit.codes[idx] = new CodeWriter(unit, resolver, r.decl, r.name, r.isMethod, r.fnConst).lower();
+      const writer = new CodeWriter(unit, resolver, r.cls ? (constructorOf(r.cls.decl) ?? r.cls.decl) : r.decl, r.name, r.isMethod, r.fnConst);
+      if (!r.cls) unit.codes[idx] = writer.lower();
+      else {
+        const p = unit.classes[r.cls.index]!.parent;
+        const parent: ParentInit | null = p >= 0 ? { code: initCode.get(p)!, arity: initArity(p) } : null;
+        unit.codes[idx] = writer.lowerInit(r.cls.decl, parent);
+      }
     } catch (e) {
       if (!(e instanceof SubsetError)) throw e;
       failures.set(idx, e);
-      unit.codes[idx] = stubCode(r, containsLoop(r.decl));
+      unit.codes[idx] = stubCode(r, containsLoop(r.cls ? r.cls.decl : r.decl));
     }
+  });
+  // Which classes `new` allocates blank: the init codes of the class and its ancestors
+  // lowered, without loops. The others stay residual calls (their constructors only
+  // ever run as plain JS); that is not an error.
+  const residualWhy = (i: number): string | null => {
+    const c = unit.classes[i]!;
+    if (hostAncestor(i)) return `${c.name} extends a class that is not an interpreter class`;
+    const code = initCode.get(i)!;
+    const err = failures.get(code);
+    if (err) return `${c.name}'s constructor is outside the subset: ${err.message}`;
+    if (unit.codes[code]!.hasLoop) return `${c.name}'s construction contains a loop`;
+    return c.parent >= 0 && residualWhy(c.parent) !== null ? `its parent: ${residualWhy(c.parent)!}` : null;
+  };
+  unit.classes.forEach((c, i) => {
+    const why = residualWhy(i);
+    Object.assign(c as { init: number; residualWhy: string | null }, { init: why === null ? initCode.get(i)! : -1, residualWhy: why });
   });
   const found = portalBox.portal;
   if (drivers.size === 0) errors.push(new Error(`${entry}: no JitDriver declared (declare one with new JitDriver({ greens, reds }))`));
   else if (!found) errors.push(new Error(`${entry}: no driver.jitMergePoint(...) found in a while loop of a module-level function`));
   if (found) {
     // Errors only matter in functions the tracer can reach.
-    for (const idx of reachableCodes(unit.codes as RawJitCode[], found.code)) {
+    for (const idx of reachableCodes(unit.codes as RawJitCode[], unit.classes, found.code)) {
       const err = failures.get(idx);
       if (err) errors.push(err);
     }
@@ -230,9 +287,16 @@ export function build(entry: string): { unit: RawUnit; modules: BuiltModule[] } 
   }
   if (errors.length) throw new TranslationError(errors);
 
+  const blankClasses = classDeclOf.filter((_, i) => unit.classes[i]!.init >= 0);
+  const blankEdits = (sf: ts.SourceFile): Edit[] =>
+    blankClasses.filter((cd) => cd.getSourceFile() === sf).flatMap((cd) => {
+      const i = classOfDecl.get(cd)!;
+      const p = unit.classes[i]!.parent;
+      return blankAllocationEdits(cd, p >= 0 ? initArity(p) : null);
+    });
   const modules = sources.map((sf) => ({
     path: sf.fileName,
-    jit: emitVariant(sf, "jit", moduleGlobals.get(sf)!, found, cejSites, drivers),
+    jit: emitVariant(sf, "jit", moduleGlobals.get(sf)!, found, cejSites, drivers, blankEdits(sf)),
     nojit: emitVariant(sf, "nojit", moduleGlobals.get(sf)!, found, cejSites, drivers),
   }));
   return { unit: unit.finish(), modules };
@@ -293,8 +357,8 @@ function containsLoop(node: ts.Node): boolean {
   return found;
 }
 
-/** Jitcodes reachable from `start` through calls the tracer inlines. */
-function reachableCodes(codes: readonly RawJitCode[], start: number): Set<number> {
+/** Jitcodes reachable from `start` through calls the tracer inlines (and init codes of `new`). */
+function reachableCodes(codes: readonly RawJitCode[], classes: readonly RawClass[], start: number): Set<number> {
   const byMethod = new Map<string, number[]>();
   codes.forEach((c, i) => {
     const dot = c.name.lastIndexOf(".");
@@ -311,6 +375,7 @@ function reachableCodes(codes: readonly RawJitCode[], start: number): Set<number
     for (const ins of c.insns) {
       if (ins.o === "call") todo.push(ins.f);
       else if (ins.o === "callm") todo.push(...(byMethod.get(ins.m) ?? []));
+      else if (ins.o === "new" && classes[ins.c]!.init >= 0) todo.push(classes[ins.c]!.init);
     }
   }
   return seen;
@@ -378,7 +443,7 @@ function portalPrologue(fn: ts.FunctionLikeDeclaration, loop: ts.WhileStatement)
   return { before, loopStatement };
 }
 
-/** The runnable JS of one module. */
+/** The runnable JS of one module; `extra` are further edits (the jit variant's classes). */
 function emitVariant(
   sf: ts.SourceFile,
   variant: "jit" | "nojit",
@@ -386,8 +451,11 @@ function emitVariant(
   portal: { fn: ts.FunctionLikeDeclaration; loop: ts.WhileStatement; merge: ts.ExpressionStatement; driver: number } | null,
   cejSites: ts.ExpressionStatement[],
   drivers: Map<ts.Symbol, DriverInfo>,
+  extra: readonly Edit[] = [],
 ): string {
-  const edits: { start: number; end: number; text: string }[] = [];
+  const edits: Edit[] = [...extra];
+  // Defined first: module-level code may construct (`const w_None = new W_None()`).
+  if (extra.length > 0) edits.push({ start: 0, end: 0, text: `const ${BLANK} = Symbol.for("tsjit.blank");\n` });
   const text = sf.getFullText();
   for (const st of sf.statements) {
     if ((ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier)) {
@@ -464,7 +532,8 @@ function emitVariant(
       edits.push({ start: s.getStart(sf), end: s.getEnd(), text: replacement });
     });
   }
-  edits.sort((a, b) => b.start - a.start);
+  // Back to front; at one position a replacement before an insertion (which must stay).
+  edits.sort((a, b) => b.start - a.start || b.end - a.end);
   let out = text;
   for (const e of edits) out = out.slice(0, e.start) + e.text + out.slice(e.end);
   out += `\nexport function $tsjit$link() { return { ${globals.join(", ")} }; }\n`;

@@ -10,11 +10,19 @@
  * typed array a `getarrayitem` with its ArrayDescr. Calls are direct (to translated
  * functions, which the tracer may inline), dispatched (methods of interpreter classes)
  * or residual (host functions and methods, functions with loops, hinted functions).
+ *
+ * `new C(...)` of an interpreter class is the `new` instruction, which allocates a blank
+ * instance and runs C's *init code* on it: a jitcode the codewriter lowers from the class
+ * (`lowerInit`) doing what JS construction does, in JS's order — the `super(...)` call
+ * (a call of the parent's init code), then the fields: parameter properties defined as
+ * `undefined`, property declarations with their initializers in source order, the
+ * parameter properties assigned — then the rest of the constructor body.
  */
 
 import ts from "typescript";
 import type { OpName } from "../ir/ops.js";
 import type { Handler, Insn, Operand, RawConst, RawJitCode } from "./jitcode.js";
+import { constructorOf, instanceFields, superCallOf } from "./classes.js";
 import { subsetError } from "./subset.js";
 import type { UnitBuilder } from "./unit-builder.js";
 
@@ -34,6 +42,16 @@ export interface Resolver {
   portalFound(fn: ts.FunctionLikeDeclaration, loop: ts.WhileStatement, merge: ts.ExpressionStatement, driver: number): void;
   /** Called for each canEnterJit statement; returns its site number. */
   canEnterJitFound(stmt: ts.ExpressionStatement): number;
+  /** Index of the interpreter class a class declaration declares, or -1 (a host class). */
+  classOf(decl: ts.Declaration): number;
+}
+
+/** What the init code of a subclass needs to know about its parent's. */
+export interface ParentInit {
+  /** Jitcode index of the parent's init code. */
+  readonly code: number;
+  /** Number of constructor arguments it takes (register 0, the instance, not counted). */
+  readonly arity: number;
 }
 
 /** Pure host functions: residual calls with no effects that constant-fold. */
@@ -100,12 +118,15 @@ export class CodeWriter {
   private readonly regNames: string[] = [];
   private readonly loops: LoopCtx[] = [];
   private hasLoop = false;
+  /** Lowering a class's init code: `return` returns the instance. */
+  private inInit = false;
   private readonly checker: ts.TypeChecker;
 
   constructor(
     private readonly unit: UnitBuilder,
     private readonly resolver: Resolver,
-    private readonly fn: ts.FunctionLikeDeclaration,
+    /** The function, or for an init code the constructor (the class when it has none). */
+    private readonly fn: ts.FunctionLikeDeclaration | ts.ClassDeclaration,
     private readonly name: string,
     private readonly isMethod: boolean,
     private readonly fnConst: number,
@@ -115,14 +136,9 @@ export class CodeWriter {
 
   /** Lowers the function and returns its jitcode. */
   lower(): RawJitCode {
-    const fn = this.fn;
+    const fn = this.fn as ts.FunctionLikeDeclaration;
     if (this.isMethod) this.newReg("this");
-    for (const p of fn.parameters) {
-      if (!ts.isIdentifier(p.name)) throw subsetError(p, "destructuring parameters are not supported", "take the object and read its fields");
-      if (p.dotDotDotToken) throw subsetError(p, "rest parameters are not supported", "pass an array");
-      if (p.initializer) throw subsetError(p, "default parameter values are not supported", "pass the argument explicitly");
-      this.locals.set(this.symbolOf(p.name), this.newReg(p.name.text));
-    }
+    this.params(fn);
     const nparams = this.regNames.length;
     if (!fn.body) throw subsetError(fn, "a function without a body cannot be translated");
     if (ts.isBlock(fn.body)) {
@@ -131,8 +147,79 @@ export class CodeWriter {
     } else {
       this.emit({ o: "ret", a: this.expr(fn.body) });
     }
-    const sf = fn.getSourceFile();
-    const line = sf.getLineAndCharacterOfPosition(fn.getStart(sf)).line + 1;
+    return this.finish(nparams, this.resolver.hintsOf(fn));
+  }
+
+  /**
+   * Lowers the init code of class `cd`: register 0 is the blank instance, then the
+   * constructor's parameters (for a class without a constructor, as many as its
+   * parent's init takes, passed on as JS's implicit constructor does). See the file
+   * comment for the order; it is JS's, so the trace defines the fields in the order the
+   * plain interpreter's `new` does (the same V8 hidden classes).
+   */
+  lowerInit(cd: ts.ClassDeclaration, parent: ParentInit | null): RawJitCode {
+    this.inInit = true;
+    this.newReg("this");
+    const ctor = constructorOf(cd);
+    if (ctor) this.params(ctor);
+    else for (let i = 0; i < (parent?.arity ?? 0); i++) this.newReg(`arg${i}`);
+    const nparams = this.regNames.length;
+    const fields = (): void => this.fieldInits(cd, ctor);
+    if (!ctor) {
+      if (parent) this.emitCall(parent.code, Array.from({ length: nparams }, (_, i) => i), null);
+      fields();
+    } else {
+      if (!parent) fields();
+      let superCalled = false;
+      for (const st of ctor.body!.statements) {
+        const call = superCallOf(st);
+        if (!call) {
+          this.stmt(st);
+          continue;
+        }
+        if (!parent) throw subsetError(call, "super(...) of a class that extends no interpreter class");
+        const args = this.args(call);
+        while (args.length < parent.arity) args.push(this.unit.literal(undefined));
+        this.emitCall(parent.code, [0, ...args.slice(0, parent.arity)], null);
+        fields();
+        superCalled = true;
+      }
+      if (parent && !superCalled) throw subsetError(ctor, "the super(...) call must be a statement of its own in the constructor's body", "write super(...); at the top of the constructor");
+    }
+    this.emit({ o: "ret", a: 0 });
+    return { ...this.finish(nparams, []), init: true };
+  }
+
+  /** What a construction does when the instance is created: define the fields, in JS's order. */
+  private fieldInits(cd: ts.ClassDeclaration, ctor: ts.ConstructorDeclaration | undefined): void {
+    const props = ctor ? ctor.parameters.filter((p) => ts.isParameterPropertyDeclaration(p, ctor)) : [];
+    const setfield = (descr: number, v: Operand): void => void this.emit({ o: "op", n: "setfield", a: [0, v], descr, d: -1 });
+    for (const p of props) setfield(this.unit.fieldDescr(p), this.unit.literal(undefined));
+    for (const m of instanceFields(cd)) {
+      if (!ts.isIdentifier(m.name)) throw subsetError(m.name, "only fields named by an identifier are supported", "rename the field");
+      setfield(this.unit.fieldDescr(m), m.initializer ? this.expr(m.initializer) : this.unit.literal(undefined));
+    }
+    for (const p of props) setfield(this.unit.fieldDescr(p), this.locals.get(this.paramSymbol(p, p.name as ts.Identifier))!);
+  }
+
+  private params(fn: ts.FunctionLikeDeclaration): void {
+    for (const p of fn.parameters) {
+      if (!ts.isIdentifier(p.name)) throw subsetError(p, "destructuring parameters are not supported", "take the object and read its fields");
+      if (p.dotDotDotToken) throw subsetError(p, "rest parameters are not supported", "pass an array");
+      if (p.initializer) throw subsetError(p, "default parameter values are not supported", "pass the argument explicitly");
+      this.locals.set(this.paramSymbol(p, p.name), this.newReg(p.name.text));
+    }
+  }
+
+  /** The symbol of a parameter as its uses see it (a parameter property names the field otherwise). */
+  private paramSymbol(p: ts.ParameterDeclaration, name: ts.Identifier): ts.Symbol {
+    if (ts.isParameterPropertyDeclaration(p, p.parent)) return this.checker.getSymbolsOfParameterPropertyDeclaration(p, name.text)[0];
+    return this.symbolOf(name);
+  }
+
+  private finish(nparams: number, hints: readonly string[]): RawJitCode {
+    const sf = this.fn.getSourceFile();
+    const line = sf.getLineAndCharacterOfPosition(this.fn.getStart(sf)).line + 1;
     return {
       name: this.name,
       where: `${sf.fileName}:${line}`,
@@ -143,7 +230,7 @@ export class CodeWriter {
       handlers: this.handlers,
       hasLoop: this.hasLoop,
       fnConst: this.fnConst,
-      hints: this.resolver.hintsOf(fn),
+      hints,
     };
   }
 
@@ -265,7 +352,8 @@ export class CodeWriter {
       throw subsetError(s, "break/continue outside a loop or switch");
     }
     if (ts.isReturnStatement(s)) {
-      this.emit({ o: "ret", a: s.expression ? this.expr(s.expression) : null });
+      if (this.inInit && s.expression) throw subsetError(s, "a constructor cannot return a value");
+      this.emit({ o: "ret", a: this.inInit ? 0 : s.expression ? this.expr(s.expression) : null });
       return;
     }
     if (ts.isThrowStatement(s)) {
@@ -319,7 +407,8 @@ export class CodeWriter {
     const ctx: LoopCtx = { labels, breaks: [], continues: [] };
     this.loops.push(ctx);
     if (merge && first) {
-      this.resolver.portalFound(this.fn, s, first as ts.ExpressionStatement, merge.index);
+      if (this.inInit) throw subsetError(first, "the merge point cannot be in a constructor");
+      this.resolver.portalFound(this.fn as ts.FunctionLikeDeclaration, s, first as ts.ExpressionStatement, merge.index);
     }
     this.stmt(s.statement);
     this.loops.pop();
@@ -604,10 +693,7 @@ export class CodeWriter {
       throw subsetError(e, "methods and accessors cannot be used as values", "call the method");
     }
     if ((ts.isPropertyDeclaration(decl) || ts.isParameter(decl)) && ts.isClassLike(decl.parent.kind === ts.SyntaxKind.Constructor ? decl.parent.parent : decl.parent)) {
-      const cls = (ts.isParameter(decl) ? decl.parent.parent : decl.parent) as ts.ClassLikeDeclaration;
-      const readonly = (ts.getCombinedModifierFlags(decl as ts.Declaration) & ts.ModifierFlags.Readonly) !== 0;
-      const kind = this.unit.kindOf(this.checker.getTypeOfSymbolAtLocation(sym, e));
-      return this.unit.descr({ t: "field", owner: cls.name?.text ?? "anonymous", field: e.name.text, kind, immutable: readonly });
+      return this.unit.fieldDescr(decl);
     }
     const kind = this.unit.kindOf(this.typeOf(e));
     const readonly = (ts.getCombinedModifierFlags(decl as ts.Declaration) & ts.ModifierFlags.Readonly) !== 0;
@@ -809,6 +895,9 @@ export class CodeWriter {
   private call(e: ts.CallExpression): Operand {
     if (e.questionDotToken) throw subsetError(e, "optional calls are not supported");
     const callee = skipParens(e.expression);
+    if (callee.kind === ts.SyntaxKind.SuperKeyword) {
+      throw subsetError(e, "super(...) must be a statement of its own in the constructor's body", "write super(...); at the top of the constructor");
+    }
     const resultType = this.typeOf(e);
     if (ts.isIdentifier(callee)) {
       const sym = this.symbolOf(callee);
@@ -886,19 +975,32 @@ export class CodeWriter {
     return this.emitCall(code, args, resultType);
   }
 
-  private emitCall(code: number, args: Operand[], _resultType: ts.Type): Operand {
+  private emitCall(code: number, args: Operand[], _resultType: ts.Type | null): Operand {
     const d = this.temp();
     this.emit({ o: "call", f: code, a: args, d });
     return d;
   }
 
+  /**
+   * `new`: a typed array of a given length is `new_array`; an interpreter class is the
+   * `new` instruction (a blank allocation and the class's init code, or a residual
+   * `new` when the class cannot be allocated blank: the tracer decides by the unit);
+   * anything else (host classes) is a residual call.
+   */
   private newExpr(e: ts.NewExpression): Operand {
     const t = this.typeOf(e);
     const sym = this.checker.getSymbolAtLocation(e.expression);
     const ad = this.unit.arrayDescr(t);
+    const decl = sym ? this.resolveDecl(sym) : undefined;
+    const cls = decl && ts.isClassDeclaration(decl) ? this.resolver.classOf(decl) : -1;
     const args = this.args(e);
     if (ad >= 0 && ts.isIdentifier(e.expression) && e.expression.text !== "Array" && args.length === 1 && this.unit.isNumber(this.typeOf(e.arguments![0]!))) {
       return this.op("new_array", [args[0]!, this.unit.literal(0)], ad);
+    }
+    if (cls >= 0) {
+      const d = this.temp();
+      this.emit({ o: "new", c: cls, a: args, d });
+      return d;
     }
     const g = sym ? this.resolver.globalOf(sym, e.expression) : null;
     if (!g) throw subsetError(e.expression, "new needs a class declared at module top level or a host class");

@@ -31,6 +31,12 @@ export type Insn =
   | { readonly o: "switch"; readonly a: Operand; readonly cases: readonly (readonly [Operand, number])[]; readonly t: number }
   /** Direct call of a translated function (jitcode index `f`). */
   | { readonly o: "call"; readonly f: number; readonly a: readonly Operand[]; readonly d: number }
+  /**
+   * `new C(a...)` of interpreter class `c`: the tracer records a blank allocation and
+   * inlines the class's init code on it (or, when the class cannot be allocated blank,
+   * records a residual `new`); the blackhole runs `new C(a...)` as plain JS.
+   */
+  | { readonly o: "new"; readonly c: number; readonly a: readonly Operand[]; readonly d: number }
   /** Method call dispatched on the receiver `a[0]`'s class. */
   | { readonly o: "callm"; readonly m: string; readonly a: readonly Operand[]; readonly d: number }
   /** Residual call: the tracer records it, never looks inside. `descr` is a CallDescr; `p` marks an elidable (pure) call. */
@@ -68,6 +74,12 @@ export interface RawJitCode {
   readonly fnConst: number;
   /** Hint registrations: elidable, dontLookInside, unrollSafe. */
   readonly hints: readonly string[];
+  /**
+   * Set on a class's init code: what `new C(...)` does to the blank instance in
+   * register 0 (field initializers, parameter properties, the constructor body, the
+   * `super(...)` chain as calls of the parent's init code); returns the instance.
+   */
+  readonly init?: true;
 }
 
 /** A descriptor as JSON. */
@@ -104,8 +116,16 @@ export interface RawClass {
   readonly parent: number;
   /** Method name -> jitcode index, own methods only. */
   readonly methods: Readonly<Record<string, number>>;
-  /** Fields declared by this class, in declaration order. */
-  readonly fields: readonly string[];
+  /**
+   * Descriptor indices of the fields this class declares, in the order a construction
+   * first defines them (JS own-property order): parameter properties, then property
+   * declarations in source order.
+   */
+  readonly fields: readonly number[];
+  /** Jitcode index of the init code, or -1: `new` of this class stays a residual call. */
+  readonly init: number;
+  /** Why `new` of this class is a residual call (null when it is allocated blank). */
+  readonly residualWhy: string | null;
 }
 
 /** The portal: the function with the driver's merge point. */
@@ -150,6 +170,10 @@ export interface ClassInfo {
   readonly descr: ClassDescr;
   readonly parent: ClassInfo | null;
   readonly methods: Map<string, JitCode>;
+  /** The init code run on a blank instance by `new`, or null (a residual `new`). */
+  readonly init: JitCode | null;
+  /** How many init codes `new` of this class runs nested (its own and its ancestors'). */
+  readonly initDepth: number;
 }
 
 /** A live translation unit, linked against the loaded interpreter modules. */
@@ -202,12 +226,13 @@ const EFFECTS = { all: EFFECTS_ALL, none: EFFECTS_NONE, readonly: EFFECTS_READON
 /** Makes a raw unit live. */
 export function loadUnit(raw: RawUnit, ctx: LinkContext): Unit {
   const consts = raw.consts.map((c) => resolveConst(c, ctx));
+  const order = parentsFirst(raw.classes);
   const classDescrs: ClassDescr[] = [];
-  raw.classes.forEach((c, i) => {
+  for (const i of order) {
+    const c = raw.classes[i]!;
     const parent = c.parent >= 0 ? classDescrs[c.parent]! : null;
-    const ctor = consts[c.ctorConst] as new () => object;
-    classDescrs[i] = new ClassDescr(c.name, ctor, parent);
-  });
+    classDescrs[i] = new ClassDescr(c.name, consts[c.ctorConst] as ClassDescr["ctor"], parent);
+  }
   const descrs: Descr[] = raw.descrs.map((d) => {
     switch (d.t) {
       case "field":
@@ -220,11 +245,9 @@ export function loadUnit(raw: RawUnit, ctx: LinkContext): Unit {
         return new CallDescr(d.name, d.kind, EFFECTS[d.effects], d.canRaise, d.spelling);
     }
   });
-  for (const d of descrs) {
-    if (d instanceof FieldDescr) {
-      const cd = classDescrs.find((c) => c.name === d.owner);
-      if (cd) cd.fields.push(d);
-    }
+  for (const i of order) {
+    const parent = classDescrs[i]!.parent;
+    classDescrs[i]!.fields = [...(parent ? parent.fields : []), ...raw.classes[i]!.fields.map((d) => descrs[d] as FieldDescr)];
   }
   const codes: JitCode[] = raw.codes.map((c, index) => ({
     ...c,
@@ -235,13 +258,30 @@ export function loadUnit(raw: RawUnit, ctx: LinkContext): Unit {
     unrollSafe: c.hints.includes("unrollSafe"),
   }));
   const classes: ClassInfo[] = [];
-  raw.classes.forEach((c, i) => {
+  for (const i of order) {
+    const c = raw.classes[i]!;
     const parent = c.parent >= 0 ? classes[c.parent]! : null;
     const methods = new Map<string, JitCode>(parent ? parent.methods : []);
     for (const [m, idx] of Object.entries(c.methods)) methods.set(m, codes[idx]!);
-    classes[i] = { raw: c, descr: classDescrs[i]!, parent, methods };
-  });
+    const init = c.init >= 0 ? codes[c.init]! : null;
+    classes[i] = { raw: c, descr: classDescrs[i]!, parent, methods, init, initDepth: init ? 1 + (parent?.initDepth ?? 0) : 0 };
+  }
   const classByCtor = new Map<unknown, ClassInfo>();
   for (const c of classes) classByCtor.set(c.descr.ctor, c);
   return { codes, descrs, consts, classes, classByCtor, portal: raw.portal };
+}
+
+/** Class indices ordered so that every parent comes before its subclasses. */
+function parentsFirst(classes: readonly RawClass[]): number[] {
+  const order: number[] = [];
+  const placed = new Set<number>();
+  const place = (i: number): void => {
+    if (placed.has(i)) return;
+    placed.add(i);
+    const p = classes[i]!.parent;
+    if (p >= 0) place(p);
+    order.push(i);
+  };
+  classes.forEach((_, i) => place(i));
+  return order;
 }

@@ -18,6 +18,7 @@ export function usesOf(ins: Insn): number[] {
     case "promote":
       return regs([ins.a]);
     case "op":
+    case "new":
     case "call":
     case "callm":
     case "rcall":

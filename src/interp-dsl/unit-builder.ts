@@ -105,6 +105,21 @@ export class UnitBuilder {
     return this.kindOf(t) === "b";
   }
 
+  /**
+   * The descriptor index of a field of an interpreter class, given its declaration (a
+   * property declaration or a constructor's parameter property). Its kind comes from
+   * the declared type, so every access of the field (narrowed or not) shares one
+   * descriptor.
+   */
+  fieldDescr(decl: ts.PropertyDeclaration | ts.ParameterDeclaration): number {
+    const cls = (ts.isParameter(decl) ? decl.parent.parent : decl.parent) as ts.ClassLikeDeclaration;
+    const sym = this.checker.getSymbolAtLocation(decl.name);
+    const t = sym ? this.checker.getTypeOfSymbol(sym) : this.checker.getTypeAtLocation(decl);
+    const readonly = (ts.getCombinedModifierFlags(decl) & ts.ModifierFlags.Readonly) !== 0;
+    const name = ts.isIdentifier(decl.name) ? decl.name.text : decl.name.getText();
+    return this.descr({ t: "field", owner: cls.name?.text ?? "anonymous", field: name, kind: this.kindOf(t), immutable: readonly });
+  }
+
   /** The array descriptor index for an array or typed-array type, or -1. */
   arrayDescr(t: ts.Type): number {
     const nn = this.checker.getNonNullableType(t);

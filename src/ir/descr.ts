@@ -86,14 +86,30 @@ export class ArrayDescr extends Descr {
   }
 }
 
-/** An interpreter class: how to allocate it and the fields it has. */
+/**
+ * The argument that makes the constructor of an interpreter class, in the `jit` variant
+ * the translator emits, return at once: `new C(BLANK_ALLOCATION)` is an instance of C
+ * with no own properties yet (see `ClassDescr`). A registered symbol, so the variant's
+ * modules (which spell it `Symbol.for("tsjit.blank")`) and the JIT agree on it without
+ * importing each other.
+ */
+export const BLANK_ALLOCATION: unique symbol = Symbol.for("tsjit.blank") as never;
+
+/**
+ * An interpreter class: how to allocate it and the fields it has.
+ *
+ * The `new` op allocates a *blank* instance, `new ctor(BLANK_ALLOCATION)`: the class's
+ * own construct path (so V8 gives it the class's initial hidden class) with the
+ * constructor body skipped; the trace then sets the fields as the constructor would,
+ * in the same order, and the object is one `new C(...)` could have made.
+ */
 export class ClassDescr extends Descr {
-  /** Fields in layout order, inherited ones first. Filled in by the translator. */
+  /** Fields in layout order (JS own-property order), inherited ones first. Filled in by the translator. */
   fields: FieldDescr[] = [];
   constructor(
     readonly name: string,
-    /** The JS constructor (allocates an instance with every field at its default). */
-    public ctor: (new () => object) | null,
+    /** The JS constructor; called with BLANK_ALLOCATION, it returns a blank instance. */
+    public ctor: (new (...args: never[]) => object) | null,
     readonly parent: ClassDescr | null = null,
   ) {
     super();

@@ -11,7 +11,7 @@
  * Guards are spelled as the condition under which the guard *passes*.
  */
 
-import { type Descr, ArrayDescr, CallDescr, ClassDescr, FieldDescr, TargetToken } from "./descr.js";
+import { type Descr, ArrayDescr, BLANK_ALLOCATION, CallDescr, ClassDescr, FieldDescr, TargetToken } from "./descr.js";
 import { type OpName } from "./ops.js";
 
 /** Returns the source text that refers to a constant in the side table. */
@@ -94,7 +94,7 @@ export const SPELLINGS: Record<OpName, Spelling> = {
   getarrayitem: (a) => `${a[0]}[${a[1]}]`,
   setarrayitem: (a) => `(${a[0]}[${a[1]}] = ${a[2]})`,
   arraylen: (a) => `${a[0]}.length`,
-  new: (_a, d, ref) => `new ${ref(cls(d).ctor)}()`,
+  new: (_a, d, ref) => `new ${ref(cls(d).ctor)}(${ref(BLANK_ALLOCATION)})`,
   new_array: (a, d) => {
     const ad = array(d);
     return ad.flavour === "Array" ? `new Array(${a[0]}).fill(${a[1]})` : `new ${ad.flavour}(${a[0]}).fill(${a[1]})`;

@@ -14,7 +14,8 @@
  *   result becomes the entry. Entries of immutable fields (not quasi-immutable ones:
  *   those are written, rarely) survive calls.
  * - **Lazy field writes**: a `setfield` is not emitted but kept pending (and is the
- *   field's entry). A later write to the same field of the same object replaces it. A
+ *   field's entry). A later write to the same field of the same object replaces it
+ *   (keeping the first write's place in the order of writes). A
  *   pending write is emitted ("forced") only when something may observe the memory: a
  *   load of that field from an object that may be the same one (the load misses the
  *   cache), a write of that field to a possibly-same object (so writes to possibly-same
@@ -22,7 +23,10 @@
  *   the trace or a `label`. A guard does not force anything: its resume data gets the
  *   pending writes (`{setfield(…)}` in the text), and resuming performs them before the
  *   interpreter goes on. So a write whose value is overwritten later in the iteration
- *   only ever happens on the way out.
+ *   only ever happens on the way out. Objects allocated by the trace (`new`) are blank:
+ *   a field the trace has not written is not defined (it is not known to hold
+ *   `undefined`, and a write of `undefined` is never dropped as redundant), and their
+ *   writes are forced in the order they were made (see `forceWhere`).
  * - **Array cache**: (array, ArrayDescr, index) → item, and (array, ArrayDescr) →
  *   length. Array writes are emitted at once (never delayed), then update the cache.
  *   Typed arrays convert what they store (a Uint8Array keeps `v & 255`), so a load after
@@ -267,10 +271,25 @@ class HeapPass {
     }
   }
 
-  /** Emits the pending writes that `test` selects, in the order they were made. */
+  /**
+   * Emits the pending writes that `test` selects, in the order they were made. A write
+   * to an allocation of this trace takes along the writes to the same object made
+   * before it: a `new` object is blank, its first write of a field defines it, so its
+   * fields must be defined in the order the trace (the constructor) wrote them — the
+   * JS property order, hence the V8 hidden class, of an object `new C(...)` makes.
+   */
   private forceWhere(test: (w: Pending) => boolean): void {
+    if (this.pending.size === 0) return;
+    const writes = [...this.pending.values()];
+    const chosen = new Set(writes.filter(test));
+    for (let i = writes.length - 1; i >= 0; i--) {
+      const w = writes[i]!;
+      if (!chosen.has(w) || !this.allocated.has(w.obj)) continue;
+      for (let j = 0; j < i; j++) if (writes[j]!.obj === w.obj) chosen.add(writes[j]!);
+    }
+    if (chosen.size === 0) return;
     for (const [k, w] of this.pending) {
-      if (!test(w)) continue;
+      if (!chosen.has(w)) continue;
       this.pending.delete(k);
       this.emit(w.op, [this.rw.get(w.obj), this.rw.get(w.value)]);
     }

@@ -7,7 +7,10 @@
  * the guard's resume data) and after a trace was aborted (the frames are the tracer's
  * own). Only those frames are interpreted; calls they make run as ordinary JS (the
  * plain interpreter's own functions), which is both faster and exactly what the
- * interpreter would have done.
+ * interpreter would have done: `new C(...)` too. The one exception is the call of a
+ * parent's init code (`super(...)`) from an init frame the trace left in the middle of
+ * a construction: an init code works on an existing instance, which plain JS cannot
+ * do, so it is interpreted as a frame of its own.
  */
 
 import { executeOp } from "../ir/semantics.js";
@@ -38,6 +41,7 @@ export function read(unit: Unit, frame: Frame, op: number): unknown {
 
 /** Calls a translated function or method as plain JS (what the plain interpreter does). */
 export function callPlain(unit: Unit, code: JitCode, args: unknown[]): unknown {
+  if (code.init) throw new Error(`${code.name} works on a blank instance and cannot be called as plain JS`);
   if (code.fnConst < 0) {
     const fn = unit.consts[-code.fnConst - 1] as (...a: unknown[]) => unknown;
     return fn(...args);
@@ -99,8 +103,21 @@ export function runBlackhole(unit: Unit, frames: Frame[], pending: PendingExcept
           frame.pc = c ? c[1] : ins.t;
           break;
         }
+        case "new": {
+          const ctor = unit.classes[ins.c]!.descr.ctor!;
+          frame.regs[ins.d] = new (ctor as new (...a: unknown[]) => object)(...ins.a.map((a) => read(unit, frame, a)));
+          frame.pc++;
+          break;
+        }
         case "call": {
-          const r = callPlain(unit, unit.codes[ins.f]!, ins.a.map((a) => read(unit, frame, a)));
+          const code = unit.codes[ins.f]!;
+          if (code.init) {
+            const regs = new Array<unknown>(code.nregs);
+            ins.a.forEach((a, i) => (regs[i] = read(unit, frame, a)));
+            frames.push({ code, pc: 0, regs, retDst: ins.d });
+            break;
+          }
+          const r = callPlain(unit, code, ins.a.map((a) => read(unit, frame, a)));
           if (ins.d >= 0) frame.regs[ins.d] = r;
           frame.pc++;
           break;

@@ -11,6 +11,10 @@
  * resume data (the live registers of every frame). Calls into translated functions are
  * inlined (new frames), unless the function contains a loop (as in RPython, such calls
  * stay calls), is hinted `dontLookInside` or `elidable`; host calls are residual.
+ * `new` of an interpreter class records a blank allocation (the `new` op) and inlines
+ * the class's init code on it, so the trace holds the constructor's field writes as
+ * `setfield`s (the optimizer can then remove the allocation); a class the translator
+ * could not give an init code stays a residual `new`.
  *
  * The trace closes when the portal frame reaches its merge point with the green values
  * it started from; it ends with a jump when it reaches another compiled loop, and with
@@ -244,6 +248,8 @@ export class MetaInterp {
       }
       case "callm":
         return this.callMethod(f, ins);
+      case "new":
+        return this.newObject(f, ins);
       case "rcall": {
         const descr = this.unit.descrs[ins.descr] as CallDescr;
         const args = ins.a.map((a) => this.box(f, a));
@@ -366,7 +372,7 @@ export class MetaInterp {
     const boxes = operands.map((a) => this.box(f, a));
     const values = operands.map((a) => this.value(f, a));
     const pure = code.elidable;
-    if (methodName === null && code.fnConst >= 0) throw new Abort(`cannot call ${code.name} (reached by super or as a static method) residually`);
+    if (methodName === null && code.fnConst >= 0) throw new Abort(`cannot call ${code.name} (reached by super, as a static method or as a parent's init code) residually`);
     if (methodName !== null) {
       // A method: spelled recv.m(args), arg 0 unused.
       const m = methodName;
@@ -406,6 +412,34 @@ export class MetaInterp {
     this.guard("guard_no_exception", [], null, true);
     this.set(caller, f.retDst, v, op);
     caller.pc++;
+  }
+
+  /**
+   * `new C(args)`: a blank instance (the `new` op, whose class is then known) and a
+   * frame running C's init code on it, which returns it into `ins.d`. A residual `new`
+   * when C has no init code or its init codes would nest past the inline depth limit.
+   */
+  private newObject(f: TraceFrame, ins: Extract<Insn, { o: "new" }>): void {
+    const cls = this.unit.classes[ins.c]!;
+    const boxes = ins.a.map((a) => this.box(f, a));
+    const values = ins.a.map((a) => this.value(f, a));
+    if (cls.init === null || this.frames.length + cls.initDepth > this.host.inlineDepthLimit) {
+      const template = `new $0(${ins.a.map((_, i) => `$${i + 1}`).join(", ")})`;
+      const descr = this.callDescr(`new ${cls.raw.name}`, { kind: "template", template }, false);
+      return this.residual(f, descr, [Const.of(cls.descr.ctor), ...boxes], [cls.descr.ctor, ...values], ins.d, false);
+    }
+    const obj = executeOp("new", [], cls.descr);
+    const op = this.record("new", [], cls.descr);
+    this.knownClass.set(op, cls.descr);
+    const code = cls.init;
+    const nf: TraceFrame = { code, pc: 0, regs: new Array(code.nregs), boxes: new Array(code.nregs), retDst: ins.d };
+    nf.regs[0] = obj;
+    nf.boxes[0] = op;
+    for (let i = 1; i < code.nparams; i++) {
+      nf.regs[i] = values[i - 1];
+      nf.boxes[i] = boxes[i - 1] ?? Const.of(undefined);
+    }
+    this.frames.push(nf);
   }
 
   private callDescr(name: string, spelling: CallDescr["spelling"], pure: boolean): CallDescr {

@@ -115,7 +115,8 @@ export function resumeOps(snapshot: Snapshot, boxOf: (v: Value) => Value): { ops
  * What is known about the values of a guard's resume data when that guard has failed,
  * for tracing a bridge from it: the guard's own condition has the value that made it
  * fail (`guard_true(b)` failed: b is false), and values whose class an earlier
- * `guard_class` of `trace` (the trace holding the guard) checked still have that class.
+ * `guard_class` of `trace` (the trace holding the guard) checked, or that a `new` of it
+ * allocated, still have that class.
  */
 export function factsAtFailure(guard: Op, trace: Trace): { consts: Map<Value, Const>; classes: Map<Value, ClassDescr> } {
   const consts = new Map<Value, Const>();
@@ -128,6 +129,7 @@ export function factsAtFailure(guard: Op, trace: Trace): { consts: Map<Value, Co
   for (const op of trace.ops) {
     if (op === guard) break;
     if (op.name === "guard_class" && op.descr instanceof ClassDescr && !(op.args[0] instanceof Const)) classes.set(op.args[0]!, op.descr);
+    if (op.name === "new" && op.descr instanceof ClassDescr) classes.set(op, op.descr);
   }
   return { consts, classes };
 }

@@ -25,7 +25,7 @@
  * isomorphic heaps compare equal even though the trace allocated different objects.
  */
 
-import { ArrayDescr, CallDescr, ClassDescr, type Descr, EFFECTS_ALL, EFFECTS_NONE, EFFECTS_READONLY, FieldDescr } from "../../src/ir/descr.js";
+import { ArrayDescr, BLANK_ALLOCATION, CallDescr, ClassDescr, type Descr, EFFECTS_ALL, EFFECTS_NONE, EFFECTS_READONLY, FieldDescr } from "../../src/ir/descr.js";
 import { opInfo } from "../../src/ir/ops.js";
 import { type ParseEnv } from "../../src/ir/parser.js";
 import { executeOp } from "../../src/ir/semantics.js";
@@ -34,16 +34,31 @@ import { resumeValues } from "../../src/tracer/resume.js";
 
 // ---- classes, descriptors, functions ------------------------------------------------
 
+// A and B can be allocated blank, as the translator's `jit` variant of an interpreter
+// class can: `new A(BLANK_ALLOCATION)` (the `new` op) has no own property yet, and a
+// field the trace did not set reads `undefined`.
 export class A {
-  x: number = 0;
-  y: number = 0;
-  next: A | null = null;
+  declare x: number;
+  declare y: number;
+  declare next: A | null;
   /** Immutable (FieldDescr A.k is `readonly`): never written after construction. */
-  k: number = 0;
+  declare k: number;
+  constructor(blank?: typeof BLANK_ALLOCATION) {
+    if (blank === BLANK_ALLOCATION) return;
+    this.x = 0;
+    this.y = 0;
+    this.next = null;
+    this.k = 0;
+  }
 }
 export class B {
-  x: number = 0;
-  z: number = 0;
+  declare x: number;
+  declare z: number;
+  constructor(blank?: typeof BLANK_ALLOCATION) {
+    if (blank === BLANK_ALLOCATION) return;
+    this.x = 0;
+    this.z = 0;
+  }
 }
 /** A class no trace expects: guard_class(p, descr=A) fails on it. */
 export class C {

@@ -546,10 +546,10 @@ class Generator {
       const all = this.rng.chance(0.4);
       if (all || this.rng.chance(0.6)) this.emit("setfield", [p, this.num(false)], A_X);
       if (all || this.rng.chance(0.3)) this.emit("setfield", [p, this.num(false)], A_Y);
-      if (all || this.rng.chance(0.3)) {
-        const c = this.liveOf(["A", "A?"]);
-        this.emit("setfield", [p, c.length > 0 && this.rng.chance(0.8) ? this.rng.pick(c) : Const.of(null)], A_NEXT);
-      }
+      // Always `next` (an A or null, as the generator's other steps take it for granted: a
+      // blank allocation leaves an unwritten field undefined).
+      const c = this.liveOf(["A", "A?"]);
+      this.emit("setfield", [p, c.length > 0 && this.rng.chance(0.8) ? this.rng.pick(c) : Const.of(null)], A_NEXT);
       if (all || this.rng.chance(0.2)) this.emit("setfield", [p, this.num(false)], A_K);
       if (this.rng.chance(0.3)) this.emit("getfield", [p], A_X, "n");
       return;

@@ -428,6 +428,79 @@ describe("heap: aliasing", () => {
   });
 });
 
+describe("heap: blank allocations (new + the constructor's writes)", () => {
+  it("forwards what the constructor wrote; overwriting keeps the first write's place", () => {
+    // A constructor defines x as undefined, then y, then assigns x (a parameter property).
+    const r = heap(trace`
+      # loop
+      [n0, n1]
+      p2 = new(descr=A)
+      setfield(p2, undefined, descr=A.x)
+      setfield(p2, n1, descr=A.y)
+      setfield(p2, n0, descr=A.x)
+      n3 = getfield(p2, descr=A.x)
+      n4 = getfield(p2, descr=A.y)
+      finish(p2, n3, n4)
+    `);
+    expect(r.text).toBe(trace`
+      # loop
+      [n0, n1]
+      p2 = new(descr=A)
+      setfield(p2, n0, descr=A.x)
+      setfield(p2, n1, descr=A.y)
+      finish(p2, n0, n1)
+    `);
+    expect(r.rules).toEqual({ "heap-getfield-forwarded": 2, "heap-setfield-overwritten": 1 });
+  });
+
+  it("forcing a later write to a fresh object forces its earlier ones first (its fields' definition order)", () => {
+    // p3 may be p2 (it was loaded after p2 was made): the load of A.y forces the write of
+    // y to p2, and with it the earlier write of x to p2. The input p1's fields exist
+    // already: its write of x stays pending.
+    const r = heap(trace`
+      # loop
+      [n0, p1]
+      p2 = new(descr=A)
+      setfield(p2, n0, descr=A.x)
+      setfield(p1, n0, descr=A.x)
+      setfield(p2, n0, descr=A.y)
+      p3 = getfield(p1, descr=A.next)
+      n4 = getfield(p3, descr=A.y)
+      finish(n4)
+    `);
+    expect(r.text).toBe(trace`
+      # loop
+      [n0, p1]
+      p2 = new(descr=A)
+      p3 = getfield(p1, descr=A.next)
+      setfield(p2, n0, descr=A.x)
+      setfield(p2, n0, descr=A.y)
+      n4 = getfield(p3, descr=A.y)
+      setfield(p1, n0, descr=A.x)
+      finish(n4)
+    `);
+  });
+
+  it("a field the trace did not write is not known: its load stays, and a write of undefined is kept", () => {
+    const r = heap(trace`
+      # loop
+      [n0]
+      p1 = new(descr=A)
+      v2 = getfield(p1, descr=A.x)
+      setfield(p1, undefined, descr=A.y)
+      finish(p1, v2)
+    `);
+    expect(r.text).toBe(trace`
+      # loop
+      [n0]
+      p1 = new(descr=A)
+      v2 = getfield(p1, descr=A.x)
+      setfield(p1, undefined, descr=A.y)
+      finish(p1, v2)
+    `);
+  });
+});
+
 describe("heap: arrays", () => {
   it("a store at an unknown index stops forwarding of other indices; a plain Array store forwards exactly", () => {
     const r = heap(trace`
