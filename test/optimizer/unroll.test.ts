@@ -15,14 +15,13 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { CallDescr, ClassDescr, type Descr, EFFECTS_ALL, FieldDescr } from "../../src/ir/descr.js";
-import { opInfo } from "../../src/ir/ops.js";
+import { CallDescr, ClassDescr, EFFECTS_ALL, FieldDescr } from "../../src/ir/descr.js";
 import { type ParseEnv, parseTrace } from "../../src/ir/parser.js";
 import { printTrace } from "../../src/ir/printer.js";
-import { executeOp } from "../../src/ir/semantics.js";
-import { Const, Op, type Snapshot, Trace, type Value } from "../../src/ir/trace.js";
+import { Op, Trace } from "../../src/ir/trace.js";
 import { newOptStats, optimize } from "../../src/optimizer/pipeline.js";
 import { closeLoop, unroll } from "../../src/optimizer/unroll.js";
+import { execute } from "../fuzz/trace-exec.js";
 import { trace } from "../support/text.js";
 import { opt } from "./run.js";
 
@@ -636,77 +635,15 @@ describe("unroll: rule counters", () => {
 
 // ---- executing traces ---------------------------------------------------------------
 //
-// src/ has `executeOp` for single ops and the backend compiles whole trace trees, but
-// only inside an engine; these tests need a plain whole-trace executor, so here it is.
-// A run "leaves" like compiled code does: at a failing guard, whose resume data is what
-// the interpreter would go on with. The values compared are the guard's frame values
-// (what the interpreter resumes with), after its delayed writes were performed into the
-// heap, and the heap is compared as the input objects' state after the run.
+// Whole traces run with the fuzzer's executor (test/fuzz/trace-exec.ts): a run leaves
+// like compiled code does, at a failing guard whose resume data (delayed writes
+// performed) is what the interpreter would go on with. Compared: where it left, the
+// values it left with, and the input objects' state after the run.
 
-/** Where a run of a trace left: a guard's resume location and values, or a final op. */
-interface Exit {
-  readonly at: string;
-  readonly values: unknown[];
-}
-
-/**
- * Runs a whole trace on concrete inputs with `executeOp`. A `jump` to a label of the
- * trace assigns the label's arguments (all at once) and goes on after it; a failing
- * guard performs its delayed writes and leaves with its frames' values.
- */
-function execute(t: Trace, inputs: readonly unknown[], fuel = 10_000): Exit {
-  const env = new Map<Value, unknown>();
-  const get = (v: Value): unknown => {
-    if (v instanceof Const) return v.value;
-    if (!env.has(v)) throw new Error("executor: value used before it is defined");
-    return env.get(v);
-  };
-  t.inputs.forEach((v, k) => env.set(v, inputs[k]));
-  const labels = new Map<Descr | null, number>();
-  t.ops.forEach((op, k) => op.name === "label" && labels.set(op.descr, k));
-  let raised = false;
-  for (let pc = 0; pc < t.ops.length; ) {
-    if (fuel-- === 0) throw new Error("executor: out of fuel");
-    const op = t.ops[pc++]!;
-    const info = opInfo(op.name);
-    if (info.marker) continue;
-    const args = op.args.map(get);
-    if (op.name === "jump") {
-      const target = labels.get(op.descr);
-      if (target === undefined) return { at: `jump ${op.descr!.name}`, values: args };
-      t.ops[target]!.args.forEach((a, k) => env.set(a, args[k]));
-      pc = target + 1;
-    } else if (op.name === "finish") {
-      return { at: "finish", values: args };
-    } else if (info.guard) {
-      const ok = op.name === "guard_no_exception" ? !raised : executeOp(op.name, args, op.descr);
-      if (!ok) return resume(op.snapshot!, get);
-    } else if (info.call) {
-      try {
-        env.set(op, executeOp(op.name, args, op.descr));
-        raised = false;
-      } catch {
-        env.set(op, undefined);
-        raised = true;
-      }
-    } else {
-      env.set(op, executeOp(op.name, args, op.descr));
-    }
-  }
-  throw new Error("executor: fell off the end of the trace");
-}
-
-/** Leaving through a guard: its delayed writes happen, its frames give the values. */
-function resume(s: Snapshot, get: (v: Value) => unknown): Exit {
-  if (s.virtuals.size > 0) throw new Error("executor: virtuals are not supported");
-  for (const w of s.pendingWrites) {
-    if (w.kind === "field") executeOp("setfield", [get(w.obj), get(w.value)], w.descr);
-    else executeOp("setarrayitem", [get(w.obj), get(w.index), get(w.value)], w.descr);
-  }
-  return {
-    at: s.frames.map((f) => `${f.code?.name ?? "?"}@${f.pc}`).join("; "),
-    values: s.frames.flatMap((f) => f.values.map(get)),
-  };
+/** Where a run left and with what (not how many iterations: peeling runs one fewer jump). */
+function run(t: Trace, inputs: unknown[]): { at: string; values: unknown[] } {
+  const { at, values } = execute(t, inputs, 10_000);
+  return { at, values };
 }
 
 class Tape {
@@ -729,15 +666,15 @@ const execEnv: ParseEnv = {
  * from `inputs()`: both must leave at the same place with the same values and leave the
  * inputs (the heap) in the same state. Returns where the original left.
  */
-function sameRun(text: string, inputs: () => unknown[]): Exit {
+function sameRun(text: string, inputs: () => unknown[]): { at: string; values: unknown[] } {
   const original = parseTrace(text, execEnv);
   const stats = newOptStats();
   const peeled = optimize(original, { stats });
   expect(stats.rules.get("unroll-peeled")).toBe(1);
   const a = inputs();
   const b = inputs();
-  const exitA = execute(original, a);
-  const exitB = execute(peeled, b);
+  const exitA = run(original, a);
+  const exitB = run(peeled, b);
   expect(exitB).toEqual(exitA);
   expect(b).toEqual(a);
   return exitA;
@@ -770,13 +707,13 @@ describe("unroll: peeled loops run as the originals do", () => {
   // compiled code: only the guard's delayed write puts it into the heap.
   it("BF `>]`: stops at a zero cell, and at the end of the tape (with the delayed write)", () => {
     const zeroAt4 = sameRun(BF, () => [new Tape(Uint8Array.of(1, 1, 1, 1, 0, 1))]);
-    expect(zeroAt4).toEqual({ at: "run@2", values: [expect.objectContaining({ pos: 4 })] });
+    expect(zeroAt4).toEqual({ at: "guard run@2", values: [expect.objectContaining({ pos: 4 })] });
     const noZero = sameRun(BF, () => [new Tape(Uint8Array.of(1, 1, 1, 1))]);
-    expect(noZero).toEqual({ at: "run@1", values: [expect.objectContaining({ pos: 3 })] });
+    expect(noZero).toEqual({ at: "guard run@1", values: [expect.objectContaining({ pos: 3 })] });
     const short = sameRun(BF, () => [new Tape(Uint8Array.of(1, 1))]);
-    expect(short).toEqual({ at: "run@1", values: [expect.objectContaining({ pos: 1 })] });
+    expect(short).toEqual({ at: "guard run@1", values: [expect.objectContaining({ pos: 1 })] });
     const first = sameRun(BF, () => [new Tape(Uint8Array.of(1, 0))]);
-    expect(first).toEqual({ at: "run@2", values: [expect.objectContaining({ pos: 1 })] });
+    expect(first).toEqual({ at: "guard run@2", values: [expect.objectContaining({ pos: 1 })] });
   });
 
   // The aliasing loop of the must-not tests, run with p1 === p0 (the body's load must
@@ -842,16 +779,16 @@ describe("unroll: peeled loops run as the originals do", () => {
   // without the delayed write in its body guard's resume data, pos is left one short.
   it("notices a peeled loop that loses a delayed write", () => {
     const original = parseTrace(POS_LOOP, execEnv);
-    const run = (t: Trace): [Exit, unknown[]] => {
+    const runOnTape = (t: Trace): [{ at: string; values: unknown[] }, unknown[]] => {
       const inputs = [new Tape(), 3];
-      return [execute(t, inputs), inputs];
+      return [run(t, inputs), inputs];
     };
-    const expected = run(original);
-    expect(expected[0].at).toBe("run@1");
-    expect(run(parseTrace(POS_LOOP_PEELED, execEnv))).toEqual(expected);
+    const expected = runOnTape(original);
+    expect(expected[0].at).toBe("guard run@1");
+    expect(runOnTape(parseTrace(POS_LOOP_PEELED, execEnv))).toEqual(expected);
     const broken = POS_LOOP_PEELED.replace(" {setfield(p0, n5, descr=Tape.pos)}", "");
     expect(broken).not.toBe(POS_LOOP_PEELED);
-    expect(run(parseTrace(broken, execEnv))).not.toEqual(expected);
+    expect(runOnTape(parseTrace(broken, execEnv))).not.toEqual(expected);
   });
 
   // Guards checked only in the preamble: passing ones, and a guard_value that fails.
@@ -868,6 +805,6 @@ describe("unroll: peeled loops run as the originals do", () => {
       jump(p0, p1, n3, descr=Loop0)
     `;
     expect(sameRun(text, () => [new Tape(), K, 0]).values[2]).toBe(100);
-    expect(sameRun(text, () => [new Tape(), { name: "other" }, 0]).at).toBe("run@1");
+    expect(sameRun(text, () => [new Tape(), { name: "other" }, 0]).at).toBe("guard run@1");
   });
 });
