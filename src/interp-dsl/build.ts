@@ -529,8 +529,11 @@ function emitVariant(
       if (variant === "jit") {
         const call = (s.expression as ts.CallExpression).expression as ts.PropertyAccessExpression;
         const d = call.expression.getText(sf);
+        // The loop's condition is tested here, once: the JIT may trace from the values
+        // passed, so they must be those of a next iteration that really runs.
         replacement =
-          `{ const $x: any = ${d}.$canEnterJit(${site}, [${driver.greens.join(", ")}], [${driver.reds.join(", ")}]); ` +
+          `{ if (!(${loop.expression.getText(sf)})) break $tsjit$portal; $tsjit$resume = true; ` +
+          `const $x: any = ${d}.$canEnterJit(${site}, [${driver.greens.join(", ")}], [${driver.reds.join(", ")}]); ` +
           `if ($x !== null) { if ($x.done) return $x.value; [${vars.join(", ")}] = $x.values; $tsjit$resume = true; continue $tsjit$portal; } }`;
       }
       edits.push({ start: s.getStart(sf), end: s.getEnd(), text: replacement });

@@ -15,6 +15,10 @@
  * the class's init code on it, so the trace holds the constructor's field writes as
  * `setfield`s (the optimizer can then remove the allocation); a class the translator
  * could not give an init code stays a residual `new`.
+ * A read of a quasi-immutable field of a constant object is folded to its value and
+ * watched (ir/quasi-immutable.ts), behind a `guard_not_invalidated`: one before the
+ * first such read and again after each call or write of such a field that may have
+ * changed one.
  *
  * The trace closes when the portal frame reaches its merge point with the green values
  * it started from; it ends with a jump when it reaches another compiled loop, and with
