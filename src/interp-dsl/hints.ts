@@ -4,7 +4,7 @@
  *
  * Every hint is inert when the JIT is off: `jitMergePoint` and `canEnterJit` do
  * nothing, `promote` returns its argument, the registration functions return the
- * function they are given, and `weAreJitted` is false. The interpreter is then ordinary
+ * function they are given (`quasiImmutable` returns nothing), and `weAreJitted` is false. The interpreter is then ordinary
  * TypeScript. The translator (`translator.ts`) recognises the hints in the source and
  * gives them their meaning in the JIT: the tracer reads them from the jitcodes, and the
  * plain interpreter's `canEnterJit` calls are rewritten into calls of the driver's
