@@ -21,11 +21,12 @@ import { BLANK, blankAllocationEdits, constructorOf, instanceFields, type Edit }
 import { CodeWriter, type ParentInit, type Resolver } from "./codewriter.js";
 import type { RawClass, RawConst, RawJitCode, RawUnit } from "./jitcode.js";
 import { computeLiveness } from "./liveness.js";
+import { quasiImmutableFields, quasiImmutableWriteEdits } from "./quasi-immutable.js";
 import { SubsetError, TranslationError, subsetError } from "./subset.js";
 import { UnitBuilder } from "./unit-builder.js";
 import { HERE, RUNTIME_MODULES } from "./translator.js";
 
-const HINT_NAMES = new Set(["JitDriver", "promote", "elidable", "dontLookInside", "unrollSafe", "weAreJitted"]);
+const HINT_NAMES = new Set(["JitDriver", "promote", "elidable", "dontLookInside", "unrollSafe", "quasiImmutable", "weAreJitted"]);
 const REGISTRATIONS = new Set(["elidable", "dontLookInside", "unrollSafe"]);
 
 export interface BuiltModule {
@@ -92,6 +93,8 @@ export function build(entry: string): { unit: RawUnit; modules: BuiltModule[] } 
   const drivers = new Map<ts.Symbol, DriverInfo>();
   const classOfDecl = new Map<ts.Node, number>();
   const errors: Error[] = [];
+  // Before any field descriptor is made: they say whether their field is quasi-immutable.
+  for (const f of quasiImmutableFields(sources, checker, errors)) unit.quasiImmutableFields.add(f);
   const moduleGlobals = new Map<ts.SourceFile, string[]>();
 
   const resolveAlias = (s: ts.Symbol) => (s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s);
@@ -285,6 +288,7 @@ export function build(entry: string): { unit: RawUnit; modules: BuiltModule[] } 
     const entries = portalPrologue(found.fn, found.loop) !== null;
     unit.portal = { code: found.code, driverConst: -driverInfo.constOperand - 1, name: reserved[found.code]!.name, greens: driverInfo.greens, reds: driverInfo.reds, entries };
   }
+  const quasiEdits = new Map(sources.map((sf) => [sf, quasiImmutableWriteEdits(sf, checker, unit.quasiImmutableFields, errors)]));
   if (errors.length) throw new TranslationError(errors);
 
   const blankClasses = classDeclOf.filter((_, i) => unit.classes[i]!.init >= 0);
@@ -296,7 +300,7 @@ export function build(entry: string): { unit: RawUnit; modules: BuiltModule[] } 
     });
   const modules = sources.map((sf) => ({
     path: sf.fileName,
-    jit: emitVariant(sf, "jit", moduleGlobals.get(sf)!, found, cejSites, drivers, blankEdits(sf)),
+    jit: emitVariant(sf, "jit", moduleGlobals.get(sf)!, found, cejSites, drivers, [...blankEdits(sf), ...quasiEdits.get(sf)!]),
     nojit: emitVariant(sf, "nojit", moduleGlobals.get(sf)!, found, cejSites, drivers),
   }));
   return { unit: unit.finish(), modules };
@@ -525,8 +529,11 @@ function emitVariant(
       if (variant === "jit") {
         const call = (s.expression as ts.CallExpression).expression as ts.PropertyAccessExpression;
         const d = call.expression.getText(sf);
+        // The loop's condition is tested here, once: the JIT may trace from the values
+        // passed, so they must be those of a next iteration that really runs.
         replacement =
-          `{ const $x: any = ${d}.$canEnterJit(${site}, [${driver.greens.join(", ")}], [${driver.reds.join(", ")}]); ` +
+          `{ if (!(${loop.expression.getText(sf)})) break $tsjit$portal; $tsjit$resume = true; ` +
+          `const $x: any = ${d}.$canEnterJit(${site}, [${driver.greens.join(", ")}], [${driver.reds.join(", ")}]); ` +
           `if ($x !== null) { if ($x.done) return $x.value; [${vars.join(", ")}] = $x.values; $tsjit$resume = true; continue $tsjit$portal; } }`;
       }
       edits.push({ start: s.getStart(sf), end: s.getEnd(), text: replacement });

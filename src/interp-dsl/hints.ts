@@ -4,7 +4,7 @@
  *
  * Every hint is inert when the JIT is off: `jitMergePoint` and `canEnterJit` do
  * nothing, `promote` returns its argument, the registration functions return the
- * function they are given, and `weAreJitted` is false. The interpreter is then ordinary
+ * function they are given (`quasiImmutable` returns nothing), and `weAreJitted` is false. The interpreter is then ordinary
  * TypeScript. The translator (`translator.ts`) recognises the hints in the source and
  * gives them their meaning in the JIT: the tracer reads them from the jitcodes, and the
  * plain interpreter's `canEnterJit` calls are rewritten into calls of the driver's
@@ -141,6 +141,26 @@ export function dontLookInside<F extends (...args: never[]) => unknown>(fn: F): 
 export function unrollSafe<F extends (...args: never[]) => unknown>(fn: F): F {
   return fn;
 }
+
+/**
+ * Declares the instance field `field` of `cls` quasi-immutable (RPython's
+ * `_immutable_fields_ = ['field?']`): written rarely, read often. In a trace, a read of
+ * it on an object that is a constant there (promoted, or a constant of the program) is
+ * folded to the value the tracer saw, with no read and no guard on the value in the
+ * compiled code; the trace checks instead, with `guard_not_invalidated`, that no such
+ * field it folded has been written since it was recorded. Any write of the field — by
+ * the interpreter, while tracing or by compiled code — invalidates every trace that
+ * folded it for that object; they are left at their next check and retraced later.
+ *
+ * Contract: call at module top level, `quasiImmutable(MyClass, "field");`, with a class
+ * of the interpreter and the name (a string literal) of a non-`readonly` instance field
+ * it declares (a field declaration or a constructor parameter property); the translator
+ * reports anything else with its file:line:col. Write the field only with a plain `=`,
+ * as `name.field = value` or `this.field = value`. Worth it only for fields whose
+ * writes are much rarer than the reads in loops: each write makes the traces that
+ * relied on it be recorded again. Returns nothing; inert when the JIT is off.
+ */
+export function quasiImmutable<C extends abstract new (...args: never[]) => unknown>(_cls: C, _field: keyof InstanceType<C> & string): void {}
 
 /**
  * True in code that the JIT traced or compiled, false when interpreted normally. Use it

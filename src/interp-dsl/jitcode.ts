@@ -84,7 +84,7 @@ export interface RawJitCode {
 
 /** A descriptor as JSON. */
 export type RawDescr =
-  | { readonly t: "field"; readonly owner: string; readonly field: string; readonly kind: Kind; readonly immutable: boolean }
+  | { readonly t: "field"; readonly owner: string; readonly field: string; readonly kind: Kind; readonly immutable: boolean; readonly quasiImmutable?: true }
   | { readonly t: "array"; readonly flavour: ArrayFlavour; readonly elem: string; readonly kind: Kind; readonly immutable: boolean }
   | { readonly t: "class"; readonly cls: number }
   | {
@@ -236,7 +236,7 @@ export function loadUnit(raw: RawUnit, ctx: LinkContext): Unit {
   const descrs: Descr[] = raw.descrs.map((d) => {
     switch (d.t) {
       case "field":
-        return new FieldDescr(d.owner, d.field, d.kind, d.immutable);
+        return new FieldDescr(d.owner, d.field, d.kind, d.immutable, d.quasiImmutable === true);
       case "array":
         return new ArrayDescr(d.flavour, d.elem, d.kind, d.immutable);
       case "class":

@@ -23,6 +23,9 @@ export class UnitBuilder {
   private readonly constKeys = new Map<string, number>();
   private readonly descrKeys = new Map<string, number>();
 
+  /** Declarations of the fields registered with `quasiImmutable(Class, "field")`. */
+  readonly quasiImmutableFields = new Set<ts.Node>();
+
   constructor(readonly checker: ts.TypeChecker) {}
 
   /** The operand of a constant (interned). */
@@ -117,7 +120,9 @@ export class UnitBuilder {
     const t = sym ? this.checker.getTypeOfSymbol(sym) : this.checker.getTypeAtLocation(decl);
     const readonly = (ts.getCombinedModifierFlags(decl) & ts.ModifierFlags.Readonly) !== 0;
     const name = ts.isIdentifier(decl.name) ? decl.name.text : decl.name.getText();
-    return this.descr({ t: "field", owner: cls.name?.text ?? "anonymous", field: name, kind: this.kindOf(t), immutable: readonly });
+    const owner = cls.name?.text ?? "anonymous";
+    if (this.quasiImmutableFields.has(decl)) return this.descr({ t: "field", owner, field: name, kind: this.kindOf(t), immutable: false, quasiImmutable: true });
+    return this.descr({ t: "field", owner, field: name, kind: this.kindOf(t), immutable: readonly });
   }
 
   /** The array descriptor index for an array or typed-array type, or -1. */

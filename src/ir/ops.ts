@@ -21,7 +21,7 @@ export type Kind = "n" | "b" | "s" | "p" | "v";
 /** A result kind: a value kind, `-` for none, or `descr` when the descriptor decides. */
 export type ResultKind = Kind | "-" | "descr";
 /** What a descriptor attached to an op describes. */
-export type DescrKind = "none" | "field" | "array" | "class" | "call" | "target" | "location";
+export type DescrKind = "none" | "field" | "array" | "class" | "call" | "target" | "location" | "validity";
 
 /** Static facts about one operation. */
 export interface OpInfo {
@@ -116,6 +116,13 @@ export const OPS = {
   guard_nonnull: GUARD1,
   guard_isnull: GUARD1,
   guard_no_exception: { arity: 0, result: "-", descr: "none", guard: true },
+  /**
+   * Passes while the trace's Validity (its descr) holds: no quasi-immutable field the
+   * trace folded has been written since it was recorded (see ir/quasi-immutable.ts).
+   * The tracer puts one before the first folded read and again after each call that
+   * may have written one; it tests no value, so CSE never merges two of them.
+   */
+  guard_not_invalidated: { arity: 0, result: "-", descr: "validity", guard: true },
   // ---- control ----
   label: { arity: -1, result: "-", descr: "target", marker: true },
   jump: { arity: -1, result: "-", descr: "target", final: true },

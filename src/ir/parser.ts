@@ -32,6 +32,7 @@ import {
   LocationDescr,
   TargetToken,
 } from "./descr.js";
+import { Validity } from "./quasi-immutable.js";
 import { type DescrKind, type Kind, type OpName, opInfo } from "./ops.js";
 import {
   Const,
@@ -104,7 +105,7 @@ class Builder {
   }
 
   descr(family: DescrKind, text: string, hasResult: boolean, line: number, col: number, src: string): Descr {
-    const want = { field: FieldDescr, array: ArrayDescr, class: ClassDescr, call: CallDescr, target: TargetToken, location: LocationDescr, none: null }[family];
+    const want = { field: FieldDescr, array: ArrayDescr, class: ClassDescr, call: CallDescr, target: TargetToken, location: LocationDescr, validity: Validity, none: null }[family];
     if (!want) this.fail(line, col, src, "this operation takes no descriptor");
     const fromEnv = this.envDescrs.get(text)?.find((d) => d instanceof want);
     if (fromEnv) return fromEnv;
@@ -143,6 +144,9 @@ class Builder {
         break;
       case "location":
         d = new LocationDescr(text);
+        break;
+      case "validity":
+        d = new Validity(text);
         break;
       default:
         return this.fail(line, col, src, "this operation takes no descriptor");

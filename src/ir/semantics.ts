@@ -13,6 +13,7 @@
 
 import { type Descr, ArrayDescr, BLANK_ALLOCATION, CallDescr, ClassDescr, FieldDescr, TargetToken } from "./descr.js";
 import { type OpName } from "./ops.js";
+import { fieldWritten, Validity } from "./quasi-immutable.js";
 
 /** Returns the source text that refers to a constant in the side table. */
 export type ConstRef = (value: unknown) => string;
@@ -90,7 +91,11 @@ export const SPELLINGS: Record<OpName, Spelling> = {
   str_charcodeat: (a) => `${a[0]}.charCodeAt(${a[1]})`,
   str_getchar: (a) => `${a[0]}[${a[1]}]`,
   getfield: (a, d) => `${a[0]}.${field(d).field}`,
-  setfield: (a, d) => `(${a[0]}.${field(d).field} = ${a[1]})`,
+  setfield: (a, d, ref) => {
+    const f = field(d);
+    // A write of a quasi-immutable field invalidates the traces that folded it.
+    return f.quasiImmutable ? `(${a[0]}.${f.field} = ${a[1]}, ${ref(fieldWritten)}(${a[0]}, "${f.field}"))` : `(${a[0]}.${f.field} = ${a[1]})`;
+  },
   getarrayitem: (a) => `${a[0]}[${a[1]}]`,
   setarrayitem: (a) => `(${a[0]}[${a[1]}] = ${a[2]})`,
   arraylen: (a) => `${a[0]}.length`,
@@ -109,6 +114,10 @@ export const SPELLINGS: Record<OpName, Spelling> = {
   guard_nonnull: (a) => `(${a[0]} != null)`,
   guard_isnull: (a) => `(${a[0]} == null)`,
   guard_no_exception: none,
+  guard_not_invalidated: (_a, d, ref) => {
+    if (!(d instanceof Validity)) throw new Error("guard_not_invalidated without a Validity");
+    return `${ref(d)}.valid`;
+  },
   label: none,
   jump: none,
   finish: none,

@@ -20,7 +20,8 @@
  *   load of that field from an object that may be the same one (the load misses the
  *   cache), a write of that field to a possibly-same object (so writes to possibly-same
  *   memory keep their order), a call that may read or write the heap, and the end of
- *   the trace or a `label`. A guard does not force anything: its resume data gets the
+ *   the trace or a `label`, a `guard_not_invalidated` (it checks what writes of
+ *   quasi-immutable fields did). Another guard does not force anything: its resume data gets the
  *   pending writes (`{setfield(…)}` in the text), and resuming performs them before the
  *   interpreter goes on. So a write whose value is overwritten later in the iteration
  *   only ever happens on the way out. Objects allocated by the trace (`new`) are blank:
@@ -402,7 +403,9 @@ class HeapPass {
 
   private guard(op: Op): void {
     const args = this.rw.args(op);
-    if (this.pending.size > 0 && !op.snapshot) this.forceAll();
+    // guard_not_invalidated tests what earlier writes of quasi-immutable fields did:
+    // they must have happened (simplest: every pending write).
+    if (this.pending.size > 0 && (!op.snapshot || op.name === "guard_not_invalidated")) this.forceAll();
     const out = this.emit(op, args);
     if (this.pending.size > 0 && out.snapshot) {
       const s = out.snapshot;

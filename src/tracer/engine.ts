@@ -23,6 +23,7 @@ import { performance } from "node:perf_hooks";
 import { TargetToken, type ClassDescr } from "../ir/descr.js";
 import { printTrace } from "../ir/printer.js";
 import { InputArg, type Trace, type Value } from "../ir/trace.js";
+import type { Validity } from "../ir/quasi-immutable.js";
 import type { DriverEngine, EngineExit, JitDriver } from "../interp-dsl/hints.js";
 import type { Unit } from "../interp-dsl/jitcode.js";
 import { CALL_BUDGET, CodeSpace, FINISH, MAX_TREES, OVER_BUDGET, TraceTree, type GuardExit } from "../backend/compile.js";
@@ -88,6 +89,8 @@ interface JitCell {
   token: TargetToken | null;
   /** The compiled loop or entry tree entered at these greens. */
   code: TraceTree | null;
+  /** The validity of that tree's trace, when it folded quasi-immutable fields. */
+  validity: Validity | null;
 }
 
 /** The engine of one JitDriver. */
@@ -123,6 +126,7 @@ export class Engine implements DriverEngine {
   canEnterJit(_site: number, greens: unknown[], reds: unknown[]): EngineExit | null {
     if (this.tracing) return null;
     const cell = this.cell(greens);
+    this.forgetIfInvalidated(cell);
     if (cell.code) return this.space.depth[0]! >= CALL_BUDGET ? null : this.run(cell, reds);
     cell.header = true;
     if (cell.blacklisted || ++cell.counter < this.params.threshold || this.space.full) return null;
@@ -142,6 +146,7 @@ export class Engine implements DriverEngine {
    * entered past the stack budget (CALL_BUDGET; see finishCall).
    */
   private enterCell(cell: JitCell, reds: unknown[]): EngineExit | null {
+    this.forgetIfInvalidated(cell);
     if (cell.code) return this.space.depth[0]! >= CALL_BUDGET ? null : this.run(cell, reds);
     if (cell.blacklisted || ++cell.counter < this.params.threshold || this.space.full) return null;
     cell.counter = 0;
@@ -239,7 +244,7 @@ export class Engine implements DriverEngine {
     }
     let c = m.get(greens[n - 1]) as JitCell | undefined;
     if (!c) {
-      c = { greens: [...greens], counter: 0, aborts: 0, blacklisted: false, header: false, token: null, code: null };
+      c = { greens: [...greens], counter: 0, aborts: 0, blacklisted: false, header: false, token: null, code: null, validity: null };
       m.set(greens[n - 1], c);
     }
     return c;
@@ -270,9 +275,23 @@ export class Engine implements DriverEngine {
     const optimized = this.optimizeTrace(outcome.trace, where, entry && outcome.kind === "entry" ? "function" : outcome.trace.kind);
     const t1 = performance.now();
     cell.code = this.space.addTree(optimized, token, token.name);
+    cell.validity = (optimized.ops.find((op) => op.name === "guard_not_invalidated")?.descr as Validity | undefined) ?? null;
     this.stats.compilingMs += performance.now() - t1;
     this.log?.(printTrace(optimized, { guardIndices: true }));
     return this.continueAt(outcome.exit);
+  }
+
+  /**
+   * A tree whose trace folded a quasi-immutable field written since is not entered any
+   * more: the cell counts again and retraces once hot, recompiling the tree of the same
+   * token (code that still jumps to the old one fails its guard_not_invalidated first).
+   */
+  private forgetIfInvalidated(cell: JitCell): void {
+    if (cell.code === null || cell.validity === null || cell.validity.valid) return;
+    cell.code = null;
+    cell.validity = null;
+    cell.counter = 0;
+    this.stats.invalidated++;
   }
 
   /** Logs the trace, optimizes it and counts it (as a trace of `kind` in the stats). */
@@ -394,7 +413,9 @@ export class Engine implements DriverEngine {
     buf.exc = undefined;
     const frames = framesFromSnapshot(exit.snapshot, (v) => buf[exit.slots.get(v)!]);
     let bh: BlackholeExit;
-    if (pending === null && exit.failures >= this.params.bridgeThreshold && exit.bridgeAborts < this.params.maxAborts && !this.space.full) {
+    // No bridge from guard_not_invalidated: once it fails it always does; the loop is retraced instead.
+    const bridgeable = exit.guard.name !== "guard_not_invalidated";
+    if (bridgeable && pending === null && exit.failures >= this.params.bridgeThreshold && exit.bridgeAborts < this.params.maxAborts && !this.space.full) {
       bh = this.traceBridge(exit, frames);
     } else {
       bh = this.blackhole(() => runBlackhole(this.unit, frames, pending));
@@ -402,6 +423,7 @@ export class Engine implements DriverEngine {
     if (bh.done) return bh;
     const ng = this.unit.portal!.greens.length;
     const next = this.cell(bh.values.slice(0, ng));
+    this.forgetIfInvalidated(next);
     if (!next.code) return bh;
     for (let i = ng; i < bh.values.length; i++) buf[i - ng] = bh.values[i];
     return next.code;

@@ -15,6 +15,10 @@
  * the class's init code on it, so the trace holds the constructor's field writes as
  * `setfield`s (the optimizer can then remove the allocation); a class the translator
  * could not give an init code stays a residual `new`.
+ * A read of a quasi-immutable field of a constant object is folded to its value and
+ * watched (ir/quasi-immutable.ts), behind a `guard_not_invalidated`: one before the
+ * first such read and again after each call or write of such a field that may have
+ * changed one.
  *
  * The trace closes when the portal frame reaches its merge point with the green values
  * it started from; it ends with a jump when it reaches another compiled loop, and with
@@ -25,7 +29,8 @@
  * callee's greens (see callAssembler).
  */
 
-import { CallDescr, ClassDescr, EFFECTS_ALL, EFFECTS_NONE, LocationDescr, TargetToken, type Descr } from "../ir/descr.js";
+import { CallDescr, ClassDescr, EFFECTS_ALL, EFFECTS_NONE, FieldDescr, LocationDescr, TargetToken, type Descr } from "../ir/descr.js";
+import { Validity, watchField } from "../ir/quasi-immutable.js";
 import { opInfo, type OpName } from "../ir/ops.js";
 import { executeOp } from "../ir/semantics.js";
 import { Const, InputArg, kindOfJsValue, Op, Snapshot, Trace, type FrameSnapshot, type Value } from "../ir/trace.js";
@@ -88,6 +93,10 @@ export class MetaInterp {
   private readonly callDescrs = new Map<string, CallDescr>();
   private startGreens: unknown[] = [];
   private started = false;
+  /** This trace's validity, made at its first folded read of a quasi-immutable field. */
+  private validity: Validity | null = null;
+  /** A guard_not_invalidated was recorded and no call or quasi-immutable write since. */
+  private invalidationChecked = false;
   private result: Exclude<TraceOutcome, { kind: "abort" }> | null = null;
 
   constructor(
@@ -155,6 +164,7 @@ export class MetaInterp {
   private record(name: OpName, args: Value[], descr: Descr | null = null): Op {
     const op = new Op(name, args, descr);
     this.ops.push(op);
+    if (name === "call" || name === "call_assembler" || (name === "setfield" && (descr as FieldDescr).quasiImmutable)) this.invalidationChecked = false;
     if (this.ops.length > this.host.traceLimit) throw new Abort("trace too long");
     return op;
   }
@@ -303,6 +313,18 @@ export class MetaInterp {
     }
     const info = opInfo(ins.n);
     const allConst = boxes.every((b) => b instanceof Const);
+    if (ins.n === "getfield" && allConst && descr instanceof FieldDescr && descr.quasiImmutable && typeof args[0] === "object" && args[0] !== null) {
+      // A quasi-immutable field of a constant: a constant, as long as the field is not written.
+      if (!this.invalidationChecked) {
+        this.validity ??= new Validity(`${this.token.name}.validity`);
+        this.guard("guard_not_invalidated", [], this.validity);
+        this.invalidationChecked = true;
+      }
+      watchField(args[0], descr.field, this.validity!);
+      this.set(f, ins.d, v, Const.of(v));
+      f.pc++;
+      return;
+    }
     const immutable = descr !== null && (descr as { immutable?: boolean }).immutable === true;
     if ((info.pure || (immutable && (ins.n === "getfield" || ins.n === "getarrayitem" || ins.n === "arraylen"))) && allConst) {
       this.set(f, ins.d, v, Const.of(v));

@@ -1,6 +1,6 @@
 /**
  * @fileoverview What the JIT did, for `--stats`: loops compiled, traces aborted (with
- * reasons), loops blacklisted, guard failures, optimizer rules applied, and the time
+ * reasons), loops blacklisted, guard failures, loops invalidated, optimizer rules applied, and the time
  * spent tracing, optimizing, compiling and in the blackhole interpreter.
  */
 
@@ -11,6 +11,8 @@ export class JitStats {
   compilingMs = 0;
   blackholeMs = 0;
   guardFailures = 0;
+  /** Compiled loops left because a quasi-immutable field their trace folded was written. */
+  invalidated = 0;
   /** call_assembler ops in compiled traces. */
   assemblerOps = 0;
   /** Guest calls made by compiled code (read at report time). */
@@ -51,6 +53,7 @@ export class JitStats {
     lines.push(`  blacklisted:      ${this.blacklisted.length}`);
     for (const b of this.blacklisted) lines.push(`    ${b.where}: ${b.reason}`);
     lines.push(`  guard failures:   ${this.guardFailures}`);
+    lines.push(`  invalidated:      ${this.invalidated} (loops retraced after a quasi-immutable field changed)`);
     lines.push(
       `  call_assembler:   ${this.assemblerOps} in compiled traces, ${this.assemblerCalls()} calls, ${this.assemblerExits} left compiled code, ${this.assemblerInterpreted} run by the interpreter`,
     );
