@@ -17,7 +17,7 @@
 import { performance } from "node:perf_hooks";
 import { TargetToken, type ClassDescr } from "../ir/descr.js";
 import { printTrace } from "../ir/printer.js";
-import { InputArg, type Trace, type Value } from "../ir/trace.js";
+import { Const, InputArg, type Trace, type Value } from "../ir/trace.js";
 import type { DriverEngine, EngineExit, JitDriver } from "../interp-dsl/hints.js";
 import type { Unit } from "../interp-dsl/jitcode.js";
 import { CodeSpace, type GuardExit, type TraceTree } from "../backend/compile.js";
@@ -26,6 +26,7 @@ import { runBlackhole, type BlackholeExit, type Frame } from "./blackhole.js";
 import { MetaInterp } from "./meta-interp.js";
 import { boxesFromSnapshot, factsAtFailure, framesFromSnapshot, resumeOps } from "./resume.js";
 import { JitStats } from "./stats.js";
+import { sameLayout, vableFromSnapshot, VirtualizableInfo, type VableBoxes, type VableLayout } from "./virtualizable.js";
 
 /** Tunable parameters (`--threshold`, `--jit-param name=value`). */
 export interface JitParams {
@@ -88,6 +89,10 @@ export class Engine implements DriverEngine {
   private loopCount = 0;
   private bridgeCount = 0;
   readonly stats = new JitStats();
+  /** The driver's virtualizable frame, if any; its values follow the reds in every tree's inputs. */
+  private readonly vinfo: VirtualizableInfo | null;
+  /** The virtualizable layout of each token's inputs (see virtualizable.ts). */
+  private readonly layouts = new Map<TargetToken, VableLayout>();
 
   constructor(
     private readonly unit: Unit,
@@ -97,6 +102,7 @@ export class Engine implements DriverEngine {
     private readonly log: ((text: string) => void) | null = null,
   ) {
     this.space = new CodeSpace(params.treeLimit, params.inlineAfter, params.maxTrees);
+    this.vinfo = VirtualizableInfo.of(unit);
   }
 
   canEnterJit(_site: number, greens: unknown[], reds: unknown[]): EngineExit | null {
@@ -192,6 +198,39 @@ export class Engine implements DriverEngine {
     this.cell(greens).header = true;
   }
 
+  vableLayout(token: TargetToken): VableLayout | null {
+    return this.layouts.get(token) ?? null;
+  }
+  setVableLayout(token: TargetToken, layout: VableLayout): void {
+    this.layouts.set(token, layout);
+  }
+
+  /**
+   * Puts the inputs of the tree entered at `token` into the exit buffer: the reds, then
+   * the virtualizable's values read from the frame. False (nothing to run) when the
+   * frame's arrays do not have the lengths the tree was compiled for.
+   */
+  private loadInputs(token: TargetToken, reds: readonly unknown[]): boolean {
+    const buf = this.space.buffer;
+    if (this.vinfo) {
+      const frame = reds[this.vinfo.red];
+      const layout = this.layouts.get(token);
+      if (!layout || frame === null || typeof frame !== "object" || !sameLayout(layout, this.vinfo.layoutOf(frame))) return false;
+      const values = this.vinfo.read(frame, layout);
+      for (let i = 0; i < values.length; i++) buf[reds.length + i] = values[i];
+    }
+    for (let i = 0; i < reds.length; i++) buf[i] = reds[i];
+    return true;
+  }
+
+  /** Compiled code jumped to `token`, which has no code: its inputs in the buffer go back to the frame. Returns the reds. */
+  private storeInputs(token: TargetToken): unknown[] {
+    const buf = this.space.buffer;
+    const reds = buf.slice(0, this.unit.portal!.reds.length);
+    if (this.vinfo) this.vinfo.write(reds[this.vinfo.red], buf, reds.length, this.layouts.get(token)!);
+    return reds;
+  }
+
   private tokenOf(cell: JitCell): TargetToken {
     if (!cell.token) {
       cell.token = new TargetToken(`Loop${this.loopCount++}`);
@@ -211,7 +250,7 @@ export class Engine implements DriverEngine {
   private run(cell: JitCell, reds: unknown[]): EngineExit | null {
     let code = cell.code!;
     const { buffer: buf, active } = this.space;
-    for (let i = 0; i < reds.length; i++) buf[i] = reds[i];
+    if (!this.loadInputs(code.token, reds)) return null;
     for (;;) {
       active[code.id] = 1;
       const depth = this.space.depth[0]!;
@@ -231,7 +270,7 @@ export class Engine implements DriverEngine {
         // loop entered only from compiled code, that never iterates twice, would never
         // get hot otherwise), and trace from there once it is hot.
         const target = code.token.owner as JitCell;
-        const redValues = buf.slice(0, this.unit.portal!.reds.length);
+        const redValues = this.storeInputs(code.token);
         if (!target.blacklisted && ++target.counter >= this.params.threshold && !this.space.full) {
           target.counter = 0;
           return this.traceFrom(target, target.greens, redValues);
@@ -243,19 +282,19 @@ export class Engine implements DriverEngine {
       this.stats.guardFailures++;
       const pending = exit.snapshot.afterCallRaising ? { error: buf.exc } : null;
       buf.exc = undefined;
-      const frames = framesFromSnapshot(exit.snapshot, (v) => buf[exit.slots.get(v)!]);
+      const valueOf = (v: Value): unknown => buf[exit.slots.get(v)!];
+      const frames = framesFromSnapshot(exit.snapshot, valueOf);
       let bh: BlackholeExit;
       if (pending === null && exit.failures >= this.params.bridgeThreshold && exit.bridgeAborts < this.params.maxAborts && !this.space.full) {
-        bh = this.traceBridge(exit, frames);
+        bh = this.traceBridge(exit, frames, valueOf);
       } else {
         bh = this.blackhole(() => runBlackhole(this.unit, frames, pending));
       }
       if (bh.done) return bh;
       const ng = this.unit.portal!.greens.length;
       const next = this.cell(bh.values.slice(0, ng));
-      if (!next.code) return bh;
+      if (!next.code || !this.loadInputs(next.code.token, bh.values.slice(ng))) return bh;
       code = next.code;
-      for (let i = ng; i < bh.values.length; i++) buf[i - ng] = bh.values[i];
     }
   }
 
@@ -264,7 +303,7 @@ export class Engine implements DriverEngine {
    * guard.
    * Returns the merge point where the bridge's tracing ended.
    */
-  private traceBridge(exit: GuardExit, frames: Frame[]): BlackholeExit {
+  private traceBridge(exit: GuardExit, frames: Frame[], valueOf: (v: Value) => unknown): BlackholeExit {
     const root = exit.tree.family ?? exit.tree;
     const inputs: InputArg[] = [];
     const inputOf = new Map<Value, InputArg>();
@@ -280,9 +319,10 @@ export class Engine implements DriverEngine {
     const classes = new Map<Value, ClassDescr>();
     for (const [v, cls] of facts.classes) if (inputOf.has(v)) classes.set(inputOf.get(v)!, cls);
     const where = this.location(this.greensOf(frames[0]!));
-    if (prologue === null) {
+    const vable = this.vinfo ? this.bridgeVable(exit, boxOf, valueOf) : null;
+    if (prologue === null || (this.vinfo && !vable)) {
       exit.bridgeAborts = this.params.maxAborts;
-      this.stats.abort(`bridge at ${where}`, "the guard's resume data holds virtuals");
+      this.stats.abort(`bridge at ${where}`, prologue === null ? "the guard's resume data holds virtuals" : "the guard's resume data does not describe the virtualizable");
       return this.blackhole(() => runBlackhole(this.unit, frames, null));
     }
     const token = new TargetToken(`Bridge${this.bridgeCount++}`);
@@ -290,7 +330,7 @@ export class Engine implements DriverEngine {
     this.tracing = true;
     let outcome;
     try {
-      outcome = new MetaInterp(this.unit, this, token).traceBridge(frames, boxes, inputs, prologue, classes, `bridge from guard g${exit.index} of ${root.token.name} at ${where}`);
+      outcome = new MetaInterp(this.unit, this, token).traceBridge(frames, boxes, inputs, prologue, classes, vable, `bridge from guard g${exit.index} of ${root.token.name} at ${where}`);
     } finally {
       this.tracing = false;
     }
@@ -306,6 +346,22 @@ export class Engine implements DriverEngine {
     this.stats.compilingMs += performance.now() - t1;
     this.log?.(printTrace(bridge, { guardIndices: true }));
     return { done: false, values: outcome.values };
+  }
+
+  /**
+   * The virtualizable a bridge from `exit` starts with: the values its guard's resume
+   * data would write back, which the bridge keeps in trace values instead.
+   */
+  private bridgeVable(exit: GuardExit, boxOf: (v: Value) => Value, valueOf: (v: Value) => unknown): VableBoxes | null {
+    const portal = exit.snapshot.frames[0]!;
+    const code = portal.code as Frame["code"];
+    const merge = code.insns.find((i) => i.o === "merge");
+    let frame: Value | null = null;
+    if (merge && merge.o === "merge") {
+      const at = Array.from(code.liveIn![portal.pc]!).indexOf(merge.r[this.vinfo!.red]!);
+      if (at >= 0) frame = portal.values[at]!;
+    }
+    return vableFromSnapshot(this.vinfo!, exit.snapshot, frame, boxOf, (v) => (v instanceof Const ? v.value : valueOf(v)));
   }
 
   /** The green values of a portal frame (at any pc: greens are registers of the portal). */

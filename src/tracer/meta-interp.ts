@@ -24,6 +24,7 @@ import { executeOp } from "../ir/semantics.js";
 import { Const, InputArg, kindOfJsValue, Op, Snapshot, Trace, type FrameSnapshot, type Value } from "../ir/trace.js";
 import type { Insn, JitCode, Unit } from "../interp-dsl/jitcode.js";
 import type { Frame, PendingException } from "./blackhole.js";
+import { sameLayout, vableValues, vableWrites, VirtualizableInfo, type VableBoxes, type VableLayout } from "./virtualizable.js";
 
 /** A tracer frame: concrete registers plus their trace values. */
 export interface TraceFrame extends Frame {
@@ -38,6 +39,9 @@ export interface TracerHost {
   markLoopHeader(greens: readonly unknown[]): void;
   /** The printable location of a merge point. */
   location(greens: readonly unknown[]): string;
+  /** The virtualizable layout (array lengths) of the values a jump to `token` passes, once known. */
+  vableLayout(token: TargetToken): VableLayout | null;
+  setVableLayout(token: TargetToken, layout: VableLayout): void;
   readonly traceLimit: number;
   readonly inlineDepthLimit: number;
 }
@@ -70,12 +74,22 @@ export class MetaInterp {
   private startGreens: unknown[] = [];
   private started = false;
   private result: Exclude<TraceOutcome, { kind: "abort" }> | null = null;
+  /** The driver's virtualizable frame, if it has one (see virtualizable.ts). */
+  private readonly vinfo: VirtualizableInfo | null;
+  /** The trace values of the virtualizable's fields and items while tracing. */
+  private vable: VableBoxes | null = null;
+  /** The frame itself holds the virtualizable's values (just after a call that got it): resume data needs no writes. */
+  private vableInFrame = false;
+  /** Values checked (by a guard) not to be the virtualizable frame. */
+  private readonly notVable = new Set<Value>();
 
   constructor(
     private readonly unit: Unit,
     private readonly host: TracerHost,
     private readonly token: TargetToken,
-  ) {}
+  ) {
+    this.vinfo = VirtualizableInfo.of(unit);
+  }
 
   /** Traces from the merge point with the given green and red values. */
   trace(greens: readonly unknown[], reds: readonly unknown[], title: string): TraceOutcome {
@@ -96,8 +110,39 @@ export class MetaInterp {
     });
     this.frames.push(frame);
     this.startGreens = [...greens];
-    this.record("label", [...this.inputs], this.token);
-    return this.runToEnd("loop", title);
+    return this.runToEnd("loop", title, () => {
+      const vableInputs = this.vinfo ? this.vableInputs(reds[this.vinfo.red]) : [];
+      this.record("label", [...this.inputs, ...vableInputs], this.token);
+      this.inputs.push(...vableInputs);
+      if (this.vable) this.vable.arrays.forEach((a, k) => a.items.length > 0 && this.arrayBox(k));
+    });
+  }
+
+  /**
+   * The trace starts with the virtualizable's values as inputs after the reds (the
+   * engine reads them from the frame when it enters), in the token's layout.
+   */
+  private vableInputs(frame: unknown): InputArg[] {
+    const vinfo = this.vinfo!;
+    if (frame === null || typeof frame !== "object") throw new Abort("the virtualizable red is not an object");
+    const layout = vinfo.layoutOf(frame);
+    if (layout.some((n) => n < 0)) throw new Abort("a virtualizable array field does not hold an array");
+    this.checkLayout(this.token, layout);
+    const fields = vinfo.fields.map((d) => new InputArg(d.kind));
+    const arrays = vinfo.arrays.map((a, k) => ({
+      box: null,
+      obj: (frame as Record<string, unknown>)[a.field.field] as unknown[],
+      items: Array.from({ length: layout[k]! }, () => new InputArg(a.items.itemKind)),
+    }));
+    this.vable = { frame: this.inputs[vinfo.red]!, obj: frame, layout, fields, arrays };
+    return vableValues(this.vable) as InputArg[];
+  }
+
+  /** A jump to `token` passes the virtualizable in the current layout: the token's, if it has one. */
+  private checkLayout(token: TargetToken, layout: VableLayout): void {
+    const known = this.host.vableLayout(token);
+    if (known === null) this.host.setVableLayout(token, layout);
+    else if (!sameLayout(known, layout)) throw new Abort(`the virtualizable's arrays have other lengths than ${token.name} expects`);
   }
 
   /**
@@ -107,8 +152,17 @@ export class MetaInterp {
    * run (its delayed writes), already done concretely; `classes` are the inputs whose
    * class the trace the guard belongs to had checked.
    */
-  traceBridge(frames: Frame[], boxes: Value[][], inputs: InputArg[], prologue: readonly Op[], classes: ReadonlyMap<Value, ClassDescr>, title: string): TraceOutcome {
+  traceBridge(
+    frames: Frame[],
+    boxes: Value[][],
+    inputs: InputArg[],
+    prologue: readonly Op[],
+    classes: ReadonlyMap<Value, ClassDescr>,
+    vable: VableBoxes | null,
+    title: string,
+  ): TraceOutcome {
     frames.forEach((f, i) => this.frames.push({ ...f, boxes: boxes[i]! }));
+    this.vable = vable;
     for (const [v, cls] of classes) this.knownClass.set(v, cls);
     this.inputs.push(...inputs);
     this.ops.push(...prologue);
@@ -117,9 +171,10 @@ export class MetaInterp {
     return this.runToEnd("bridge", title);
   }
 
-  /** Steps until the trace closes, ends or aborts. */
-  private runToEnd(kind: "loop" | "bridge", title: string): TraceOutcome {
+  /** Runs `start`, then steps until the trace closes, ends or aborts. */
+  private runToEnd(kind: "loop" | "bridge", title: string, start: () => void = () => {}): TraceOutcome {
     try {
+      start();
       while (this.result === null) this.step();
       this.result.trace.title = title;
       if (kind === "bridge") this.result.trace.kind = "bridge";
@@ -147,7 +202,8 @@ export class MetaInterp {
       pc: f.pc,
       values: Array.from(f.code.liveIn![f.pc]!, (r) => f.boxes[r] ?? Const.of(undefined)),
     }));
-    return new Snapshot(frames, new Map(), [], afterCallRaising);
+    const writes = this.vable && !this.vableInFrame ? vableWrites(this.vinfo!, this.vable) : [];
+    return new Snapshot(frames, new Map(), writes, afterCallRaising);
   }
 
   private guard(name: OpName, args: Value[], descr: Descr | null = null, afterCall = false): void {
@@ -277,6 +333,7 @@ export class MetaInterp {
       const call = this.callDescr("to_str", { kind: "template", template: '("" + $1)' }, false);
       return this.residual(f, call, [Const.of(undefined), boxes[0]!], [undefined, args[0]], ins.d, false);
     }
+    if (this.vable && this.virtualizableOp(f, ins, descr, boxes, args, v)) return;
     const info = opInfo(ins.n);
     const allConst = boxes.every((b) => b instanceof Const);
     const immutable = descr !== null && (descr as { immutable?: boolean }).immutable === true;
@@ -289,6 +346,110 @@ export class MetaInterp {
     f.pc++;
   }
 
+  // ---- the virtualizable frame ----
+
+  /**
+   * Reads and writes of the virtualizable's fields and items on the frame red: they go
+   * to trace values and record nothing (`v` is the op's concrete result, already
+   * computed). Returns false for every other op, after checking that it does not reach
+   * the frame's fields another way.
+   */
+  private virtualizableOp(f: TraceFrame, ins: Extract<Insn, { o: "op" }>, descr: Descr | null, boxes: Value[], args: unknown[], v: unknown): boolean {
+    const vinfo = this.vinfo!;
+    const vable = this.vable!;
+    const stored = ins.n === "setfield" ? 1 : ins.n === "setarrayitem" ? 2 : -1;
+    if (stored >= 0 && vable.arrays.some((a) => a.obj === args[stored])) throw new Abort("a virtualizable array escapes (stored into the heap)");
+    switch (ins.n) {
+      case "getfield":
+      case "setfield": {
+        const k = vinfo.fieldIndex(descr);
+        const a = vinfo.arrayIndex(descr);
+        if (k < 0 && a < 0) return false;
+        if (boxes[0] !== vable.frame) {
+          this.checkNotVable(boxes[0]!, args[0]);
+          return false;
+        }
+        if (ins.n === "getfield") this.set(f, ins.d, v, k >= 0 ? vable.fields[k]! : this.arrayBox(a));
+        else if (k >= 0) vable.fields[k] = boxes[1]!;
+        else throw new Abort("a virtualizable array field is assigned");
+        f.pc++;
+        return true;
+      }
+      case "getarrayitem":
+      case "setarrayitem":
+      case "arraylen": {
+        const a = vable.arrays.findIndex((x) => x.box !== null && x.box === boxes[0]);
+        if (a < 0) {
+          if (vable.arrays.some((x) => x.obj === args[0])) throw new Abort("a virtualizable array is reached through another reference");
+          return false;
+        }
+        const items = vable.arrays[a]!.items;
+        if (ins.n === "arraylen") {
+          this.set(f, ins.d, v, Const.of(items.length));
+          f.pc++;
+          return true;
+        }
+        const index = args[1];
+        if (typeof index !== "number" || !Number.isInteger(index) || index < 0 || index >= items.length) {
+          throw new Abort("a virtualizable array is indexed outside its length");
+        }
+        this.promote(boxes[1]!, index);
+        if (ins.n === "getarrayitem") this.set(f, ins.d, v, items[index]!);
+        else items[index] = boxes[2]!;
+        f.pc++;
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  /** The trace value of the virtualizable's array field `k` (read once, it is readonly). */
+  private arrayBox(k: number): Value {
+    const arr = this.vable!.arrays[k]!;
+    if (arr.box === null) arr.box = this.record("getfield", [this.vable!.frame], this.vinfo!.arrays[k]!.field);
+    return arr.box;
+  }
+
+  /**
+   * `box` is used to access a field the virtualizable keeps in trace values, and it is
+   * not the frame red: it must not be the frame when compiled code runs either (the
+   * frame's own fields are stale then). A fresh allocation cannot be.
+   */
+  private checkNotVable(box: Value, value: unknown): void {
+    if (value === this.vable!.obj) throw new Abort("the virtualizable frame is reached through another reference");
+    if (this.notVable.has(box) || (box instanceof Op && box.name === "new")) return;
+    this.guard("guard_false", [this.record("eq", [box, this.vable!.frame])]);
+    this.notVable.add(box);
+  }
+
+  /** True when a call with these arguments gets the virtualizable frame or one of its arrays. */
+  private reachesVable(boxes: readonly Value[], values: readonly unknown[]): boolean {
+    const vable = this.vable;
+    if (!vable) return false;
+    const isVable = (x: unknown): boolean => x === vable.obj || vable.arrays.some((a) => a.obj === x);
+    return boxes.some((b) => b === vable.frame) || values.some(isVable);
+  }
+
+  /** Writes every virtualizable value back into the frame (before a call that gets it). */
+  private storeVable(): void {
+    for (const w of vableWrites(this.vinfo!, this.vable!)) {
+      if (w.kind === "field") this.record("setfield", [w.obj, w.value], w.descr);
+      else this.record("setarrayitem", [w.obj, w.index, w.value], w.descr);
+    }
+  }
+
+  /** Reads every virtualizable value from the frame again (after a call that got it). */
+  private loadVable(): void {
+    const vinfo = this.vinfo!;
+    const vable = this.vable!;
+    if (!sameLayout(vinfo.layoutOf(vable.obj), vable.layout)) throw new Abort("a call changed the length of a virtualizable array");
+    vinfo.fields.forEach((d, k) => (vable.fields[k] = this.record("getfield", [vable.frame], d)));
+    vable.arrays.forEach((a, k) => {
+      for (let i = 0; i < a.items.length; i++) a.items[i] = this.record("getarrayitem", [this.arrayBox(k), Const.of(i)], vinfo.arrays[k]!.items);
+    });
+  }
+
   private mergePoint(f: TraceFrame, ins: Extract<Insn, { o: "merge" }>): void {
     if (this.frames.length > 1) {
       f.pc++;
@@ -299,14 +460,17 @@ export class MetaInterp {
       ins.g.forEach((r, i) => (f.boxes[r] = this.promote(this.box(f, r), greens[i])));
       const reds = ins.r.map((r) => this.box(f, r));
       const values = [...greens, ...ins.r.map((r) => this.value(f, r))];
+      if (this.vable && reds[this.vinfo!.red] !== this.vable.frame) throw new Abort("the virtualizable red was assigned another frame");
+      const args = this.vable ? [...reds, ...vableValues(this.vable)] : reds;
       if (!this.bridge && greens.every((g, i) => g === this.startGreens[i])) {
-        this.record("jump", reds, this.token);
+        this.record("jump", args, this.token);
         this.result = { kind: "loop", trace: new Trace(this.inputs, this.ops, "loop"), values };
         return;
       }
       const target = this.host.loopTokenFor(greens);
       if (target) {
-        this.record("jump", reds, target);
+        if (this.vable) this.checkLayout(target, this.vable.layout);
+        this.record("jump", args, target);
         if (!this.bridge) this.ops.shift(); // an entry trace has no label of its own
         this.result = { kind: "entry", trace: new Trace(this.inputs, this.ops, "entry"), target, values };
         return;
@@ -389,8 +553,15 @@ export class MetaInterp {
       f.pc++;
       return;
     }
+    // A call that gets the virtualizable frame (or one of its arrays) finds it up to date
+    // and may change it: write it back before, read it again after.
+    const sync = this.reachesVable(boxes, values);
+    if (sync) this.storeVable();
     const op = this.record(pure ? "call_pure" : "call", boxes, descr);
+    this.vableInFrame = sync;
     if (descr.canRaise && !pure) this.guard("guard_no_exception", [], null, true);
+    this.vableInFrame = false;
+    if (sync) this.loadVable();
     this.set(f, d, v, op.kind === "-" ? Const.of(v) : op);
     f.pc++;
   }

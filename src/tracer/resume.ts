@@ -71,13 +71,14 @@ export function boxesFromSnapshot(snapshot: Snapshot, boxOf: (v: Value) => Value
 /**
  * The ops a trace that starts from `snapshot` (a bridge) must begin with, so that it
  * does what resuming does before the frames run again: the delayed writes, with every
- * value replaced by `boxOf(value)`. Null when the snapshot holds virtuals, which a
- * bridge cannot rebuild yet.
+ * value replaced by `boxOf(value)`. Not the virtualizable's writes: the bridge keeps
+ * those values in trace values (see virtualizable.ts). Null when the snapshot holds
+ * virtuals, which a bridge cannot rebuild yet.
  */
 export function resumeOps(snapshot: Snapshot, boxOf: (v: Value) => Value): Op[] | null {
   if (snapshot.virtuals.size > 0) return null;
   const box = (v: Value): Value => (v instanceof Const ? v : boxOf(v));
-  return snapshot.pendingWrites.map((w) =>
+  return snapshot.pendingWrites.filter((w) => !w.vable).map((w) =>
     w.kind === "field"
       ? new Op("setfield", [box(w.obj), box(w.value)], w.descr)
       : new Op("setarrayitem", [box(w.obj), box(w.index), box(w.value)], w.descr),
