@@ -83,6 +83,8 @@ export function build(entry: string): { unit: RawUnit; modules: BuiltModule[] } 
   const drivers = new Map<ts.Symbol, DriverInfo>();
   const classOfDecl = new Map<ts.Node, number>();
   const errors: Error[] = [];
+  /** A driver was declared but its spec was rejected (so "no driver" would be noise). */
+  let driverRejected = false;
   const moduleGlobals = new Map<ts.SourceFile, string[]>();
 
   const resolveAlias = (s: ts.Symbol) => (s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s);
@@ -116,6 +118,7 @@ export function build(entry: string): { unit: RawUnit; modules: BuiltModule[] } 
             } catch (e) {
               if (!(e instanceof SubsetError)) throw e;
               errors.push(e);
+              driverRejected = true;
             }
           }
         }
@@ -220,8 +223,8 @@ export function build(entry: string): { unit: RawUnit; modules: BuiltModule[] } 
     }
   });
   const found = portalBox.portal;
-  if (drivers.size === 0) errors.push(new Error(`${entry}: no JitDriver declared (declare one with new JitDriver({ greens, reds }))`));
-  else if (!found) errors.push(new Error(`${entry}: no driver.jitMergePoint(...) found in a while loop of a module-level function`));
+  if (drivers.size === 0 && !driverRejected) errors.push(new Error(`${entry}: no JitDriver declared (declare one with new JitDriver({ greens, reds }))`));
+  else if (!found && !driverRejected) errors.push(new Error(`${entry}: no driver.jitMergePoint(...) found in a while loop of a module-level function`));
   if (found) {
     // Errors only matter in functions the tracer can reach.
     for (const idx of reachableCodes(unit.codes as RawJitCode[], found.code)) {
