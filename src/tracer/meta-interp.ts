@@ -393,7 +393,8 @@ export class MetaInterp {
         if (typeof index !== "number" || !Number.isInteger(index) || index < 0 || index >= items.length) {
           throw new Abort("a virtualizable array is indexed outside its length");
         }
-        this.promote(boxes[1]!, index);
+        const c = this.promote(boxes[1]!, index);
+        if (c !== boxes[1]) this.replaceBox(boxes[1]!, c);
         if (ins.n === "getarrayitem") this.set(f, ins.d, v, items[index]!);
         else items[index] = boxes[2]!;
         f.pc++;
@@ -402,6 +403,18 @@ export class MetaInterp {
       default:
         return false;
     }
+  }
+
+  /**
+   * After a guard made `old` a constant: every register and virtualizable value holding
+   * it holds the constant from now on, so what is computed from it folds (a stack
+   * pointer promoted once makes every later push and pop constant).
+   */
+  private replaceBox(old: Value, c: Const): void {
+    for (const f of this.frames) for (let r = 0; r < f.boxes.length; r++) if (f.boxes[r] === old) f.boxes[r] = c;
+    const vable = this.vable!;
+    for (let k = 0; k < vable.fields.length; k++) if (vable.fields[k] === old) vable.fields[k] = c;
+    for (const a of vable.arrays) for (let i = 0; i < a.items.length; i++) if (a.items[i] === old) a.items[i] = c;
   }
 
   /** The trace value of the virtualizable's array field `k` (read once, it is readonly). */
