@@ -9,6 +9,10 @@
  * And what heap caching and loop peeling buy on Mandelbrot.b's hottest loop (when the
  * shared corpus is there): inside the loop body the tape's array and position are never
  * reloaded, and the only store of the position is the one before the back edge.
+ *
+ * Tiny's golden traces are in `traces/tiny/`: its integer loop, with the frame
+ * virtualizable, touches neither the frame's value stack nor its stack pointer (nor, in a
+ * function, its locals) inside the loop body.
  */
 
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -39,11 +43,12 @@ function optimizedTraces(log: string): string[] {
   return blocks;
 }
 
-function traceLog(program: string, threshold: string, dir = join(ROOT, "interpreters/bf/examples")): string {
+function traceLog(program: string, threshold: string, dir = join(ROOT, "interpreters/bf/examples"), interpreter = "bf", ext = "b"): string {
   const log = join(mkdtempSync(join(tmpdir(), "tsjit-log-")), "trace.log");
-  const path = join(dir, `${program}.b`);
-  const input = existsSync(path.replace(/\.b$/, ".in")) ? readFileSync(path.replace(/\.b$/, ".in")) : "";
-  const r = runCli(["run", "bf", path, "--threshold", threshold, "--log", log], input);
+  const path = join(dir, `${program}.${ext}`);
+  const inputPath = join(dir, `${program}.in`);
+  const input = existsSync(inputPath) ? readFileSync(inputPath) : "";
+  const r = runCli(["run", interpreter, path, "--threshold", threshold, "--log", log], input);
   expect(r.status).toBe(0);
   return readFileSync(log, "utf8");
 }
@@ -97,5 +102,32 @@ describe.skipIf(!existsSync(MANDELBROT))("Mandelbrot.b's hottest loop", () => {
     const stores = body.map((l, i) => [l, i] as const).filter(([l]) => /^setfield\(/.test(l));
     expect(stores.length).toBeLessThanOrEqual(1);
     for (const [, i] of stores) expect(body[i + 1]).toMatch(/^jump\(/);
+  });
+});
+
+/** The ops of a peeled loop's body (after its `LoopN.body` label), without resume data. */
+function loopBody(trace: string): string[] {
+  const lines = trace.split("\n");
+  const at = lines.findIndex((l) => /^label\(.*descr=Loop\d+\.body\)$/.test(l));
+  expect(at, `the loop is peeled:\n${trace}`).toBeGreaterThan(0);
+  return lines.slice(at + 1).map((l) => l.replace(/ \[.*$/, ""));
+}
+
+describe("golden optimized traces (traces/tiny)", () => {
+  const TINY = join(ROOT, "interpreters/tiny/examples");
+  it("intloop.tiny: the loop bodies keep the frame's stack, stack pointer and locals in trace values", { timeout: 120_000 }, () => {
+    const traces = optimizedTraces(traceLog("intloop", THRESHOLD, TINY, "tiny", "tiny"));
+    const text = traces.join("\n\n") + "\n";
+    const golden = join(ROOT, "traces/tiny", "intloop.trace");
+    if (UPDATE || !existsSync(golden)) writeFileSync(golden, text);
+    expect(text).toBe(readFileSync(golden, "utf8"));
+    const loops = traces.filter((t) => t.startsWith("# loop "));
+    expect(loops.map((t) => t.split("\n")[0])).toEqual(["# loop tiny: <module>:6 LOAD_GLOBAL 1 (optimized)", "# loop tiny: sum_below:4 LOAD_LOCAL 1 (optimized)"]);
+    for (const loop of loops) {
+      const frameAccess = loopBody(loop).filter((l) => /descr=Frame\.(sp|stack|locals)\)|descr=Array<W_Root>\)/.test(l));
+      expect(frameAccess, loop).toEqual([]);
+    }
+    // In the function, the locals are the frame's too: no array is read or written at all.
+    expect(loopBody(loops[1]!).filter((l) => /(getarrayitem|setarrayitem)\(/.test(l))).toEqual([]);
   });
 });

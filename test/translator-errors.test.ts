@@ -152,3 +152,67 @@ export function run(acc: number): number {
     expect(msg).toMatch(/type error: Type 'number' is not assignable to type 'string'/);
   });
 });
+
+/** An interpreter whose driver declares `virtualizables: <spec>` on the red `frame` of class Frame. */
+function vableInterpreter(spec: string): string {
+  const file = join(dir, `vable${counter++}.ts`);
+  writeFileSync(
+    file,
+    `import { JitDriver } from "tsjit/hints";
+class Base { top = 0; }
+class Frame extends Base {
+  readonly stack: number[] = [0, 0];
+  sp = 0;
+  readonly depth: number = 0;
+  readonly consts: readonly number[] = [1];
+  count: number[] = [0];
+}
+const driver = new JitDriver({ greens: ["pc"], reds: ["frame", "n"],
+  virtualizables: ${spec} });
+export function run(frame: Frame, n: number): number {
+  let pc = 0;
+  while (pc < 3) {
+    driver.jitMergePoint({ pc, frame, n });
+    frame.stack[frame.sp] = pc;
+    pc++;
+  }
+  return n;
+}
+`,
+  );
+  return file;
+}
+
+describe("translator: the virtualizables option", () => {
+  const cases: { name: string; spec: string; rule: RegExp; col: number; hint?: RegExp }[] = [
+    { name: "an unknown field", spec: '{ frame: ["sp", "pc"] }', rule: /class Frame has no field 'pc'/, col: 35, hint: /fields declared/ },
+    { name: "an array field that is not readonly", spec: '{ frame: ["count[*]"] }', rule: /'count\[\*\]': field 'count' must be readonly/, col: 29, hint: /readonly count/ },
+    { name: "an array of readonly items", spec: '{ frame: ["consts[*]"] }', rule: /the items of a readonly array cannot be virtualizable/, col: 29 },
+    { name: "[*] on a field that is not an array", spec: '{ frame: ["sp[*]"] }', rule: /'sp\[\*\]': field 'sp' does not hold an array/, col: 29, hint: /as 'sp'/ },
+    { name: "a readonly plain field", spec: '{ frame: ["depth"] }', rule: /'depth' is readonly: a constant field needs no virtualizable/, col: 29 },
+    { name: "a malformed field spec", spec: '{ frame: ["stack[]"] }', rule: /'stack\[\]' is not a field name or 'name\[\*\]'/, col: 29 },
+    { name: "a field listed twice", spec: '{ frame: ["sp", "sp"] }', rule: /field 'sp' is listed twice/, col: 35 },
+    { name: "a name that is not a red (a type error)", spec: '{ pc: ["sp"] }', rule: /type error: .*'pc' does not exist/, col: 21 },
+    { name: "a red that is not an object of an interpreter class", spec: '{ n: ["sp"] }', rule: /virtualizable 'n' must have an interpreter class as its type, not 'number'/, col: 21 },
+    { name: "two virtualizables", spec: '{ frame: ["sp"], n: [] }', rule: /'virtualizables' must name exactly one red/, col: 19 },
+    { name: "a spec that is not an object literal (a type error)", spec: '["frame"]', rule: /type error: .*no properties in common/, col: 3 },
+  ];
+  for (const c of cases) {
+    it(`rejects ${c.name} with file:line:col`, async () => {
+      const file = vableInterpreter(c.spec);
+      const msg = await rejection(file);
+      expect(msg).toContain(`${file}:11:${c.col}:`);
+      expect(msg).toMatch(c.rule);
+      if (c.hint) expect(msg).toMatch(new RegExp(`hint: .*${c.hint.source}`));
+      expect(msg).not.toMatch(/no JitDriver declared|no driver\.jitMergePoint/);
+    });
+  }
+
+  it("accepts fields declared by a base class and records which class declares each", async () => {
+    const t = await translate(vableInterpreter('{ frame: ["top", "sp", "stack[*]"] }'));
+    const v = t.unit.portal?.virtualizable;
+    expect(v?.red).toBe(0);
+    expect(v?.fields.map((f) => `${f.owner}.${f.field}`)).toEqual(["Base.top", "Frame.sp"]);
+    expect(v?.arrays.map((f) => `${f.owner}.${f.field}`)).toEqual(["Frame.stack"]);
+  });
+});

@@ -66,7 +66,15 @@ function printableLocation(pc: number, code: Code): string {
   return describeInstruction(code, pc);
 }
 
-const driver = new JitDriver({ name: "tiny", greens: ["pc", "code"], reds: ["frame"], getPrintableLocation: printableLocation });
+const driver = new JitDriver({
+  name: "tiny",
+  greens: ["pc", "code"],
+  reds: ["frame"],
+  // The frame's stack pointer, value stack and locals live in trace values while
+  // compiled code runs (written back whenever it leaves): no array traffic in loops.
+  virtualizables: { frame: ["sp", "stack[*]", "locals[*]"] },
+  getPrintableLocation: printableLocation,
+});
 
 /** The dispatch loop: runs `code` in `frame` until it returns; the portal the JIT traces. */
 function run(code: Code, frame: Frame): W_Root {

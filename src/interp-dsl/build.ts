@@ -19,7 +19,7 @@ import { pathToFileURL } from "node:url";
 import ts from "typescript";
 import { BLANK, blankAllocationEdits, constructorOf, instanceFields, type Edit } from "./classes.js";
 import { CodeWriter, type ParentInit, type Resolver } from "./codewriter.js";
-import type { RawClass, RawConst, RawJitCode, RawUnit } from "./jitcode.js";
+import type { RawArrayFieldRef, RawClass, RawConst, RawFieldRef, RawJitCode, RawUnit, RawVirtualizable } from "./jitcode.js";
 import { computeLiveness } from "./liveness.js";
 import { quasiImmutableFields, quasiImmutableWriteEdits } from "./quasi-immutable.js";
 import { SubsetError, TranslationError, subsetError } from "./subset.js";
@@ -51,6 +51,8 @@ interface DriverInfo {
   readonly reds: string[];
   readonly index: number;
   readonly constOperand: number;
+  /** The `virtualizables` option as written: the red, and its field specs (checked once the portal is known). */
+  readonly vable: { readonly red: string; readonly at: ts.Node; readonly specs: readonly ts.StringLiteral[] } | null;
 }
 
 /** Translates the interpreter whose entry module is `entry` (an absolute path). */
@@ -95,6 +97,8 @@ export function build(entry: string): { unit: RawUnit; modules: BuiltModule[] } 
   const errors: Error[] = [];
   // Before any field descriptor is made: they say whether their field is quasi-immutable.
   for (const f of quasiImmutableFields(sources, checker, errors)) unit.quasiImmutableFields.add(f);
+  /** A driver was declared but its spec was rejected (so "no driver" would be noise). */
+  let driverRejected = false;
   const moduleGlobals = new Map<ts.SourceFile, string[]>();
 
   const resolveAlias = (s: ts.Symbol) => (s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s);
@@ -123,7 +127,13 @@ export function build(entry: string): { unit: RawUnit; modules: BuiltModule[] } 
           globals.push(d.name.text);
           const init = d.initializer;
           if (init && ts.isNewExpression(init) && ts.isIdentifier(init.expression) && init.expression.text === "JitDriver") {
-            drivers.set(checker.getSymbolAtLocation(d.name)!, readDriverSpec(init, drivers.size, unit.constOperand({ t: "global", module: mod, name: d.name.text })));
+            try {
+              drivers.set(checker.getSymbolAtLocation(d.name)!, readDriverSpec(init, drivers.size, unit.constOperand({ t: "global", module: mod, name: d.name.text })));
+            } catch (e) {
+              if (!(e instanceof SubsetError)) throw e;
+              errors.push(e);
+              driverRejected = true;
+            }
           }
         }
       } else if (ts.isEnumDeclaration(st)) {
@@ -273,8 +283,8 @@ export function build(entry: string): { unit: RawUnit; modules: BuiltModule[] } 
     Object.assign(c as { init: number; residualWhy: string | null }, { init: why === null ? initCode.get(i)! : -1, residualWhy: why });
   });
   const found = portalBox.portal;
-  if (drivers.size === 0) errors.push(new Error(`${entry}: no JitDriver declared (declare one with new JitDriver({ greens, reds }))`));
-  else if (!found) errors.push(new Error(`${entry}: no driver.jitMergePoint(...) found in a while loop of a module-level function`));
+  if (drivers.size === 0 && !driverRejected) errors.push(new Error(`${entry}: no JitDriver declared (declare one with new JitDriver({ greens, reds }))`));
+  else if (!found && !driverRejected) errors.push(new Error(`${entry}: no driver.jitMergePoint(...) found in a while loop of a module-level function`));
   if (found) {
     // Errors only matter in functions the tracer can reach.
     for (const idx of reachableCodes(unit.codes as RawJitCode[], unit.classes, found.code)) {
@@ -286,7 +296,8 @@ export function build(entry: string): { unit: RawUnit; modules: BuiltModule[] } 
     checkMergePointLiveness(portalCode, found.merge, errors);
     for (const s of cejSites) checkCanEnterJitPlacement(s, found.loop, errors);
     const entries = portalPrologue(found.fn, found.loop) !== null;
-    unit.portal = { code: found.code, driverConst: -driverInfo.constOperand - 1, name: reserved[found.code]!.name, greens: driverInfo.greens, reds: driverInfo.reds, entries };
+    const virtualizable = driverInfo.vable ? checkVirtualizable(driverInfo, found.merge, checker, unit, errors) : null;
+    unit.portal = { code: found.code, driverConst: -driverInfo.constOperand - 1, name: reserved[found.code]!.name, greens: driverInfo.greens, reds: driverInfo.reds, entries, virtualizable };
   }
   const quasiEdits = new Map(sources.map((sf) => [sf, quasiImmutableWriteEdits(sf, checker, unit.quasiImmutableFields, errors)]));
   if (errors.length) throw new TranslationError(errors);
@@ -315,8 +326,87 @@ export function build(entry: string): { unit: RawUnit; modules: BuiltModule[] } 
       }
       return p.initializer.elements.map((e) => (e as ts.StringLiteral).text);
     };
-    return { greens: names("greens"), reds: names("reds"), index, constOperand };
+    const reds = names("reds");
+    return { greens: names("greens"), reds, index, constOperand, vable: readVirtualizables(spec as ts.ObjectLiteralExpression, reds) };
   }
+}
+
+/** Reads the driver's `virtualizables: { red: ["field", "array[*]"] }` option (its shape only). */
+function readVirtualizables(spec: ts.ObjectLiteralExpression, reds: readonly string[]): DriverInfo["vable"] {
+  const p = spec.properties.find((x) => x.name && ts.isIdentifier(x.name) && x.name.text === "virtualizables");
+  if (!p) return null;
+  const hint = 'write virtualizables: { frame: ["sp", "stack[*]"] }';
+  if (!ts.isPropertyAssignment(p) || !ts.isObjectLiteralExpression(p.initializer)) throw subsetError(p, "JitDriver's 'virtualizables' must be an object literal", hint);
+  const entries = p.initializer.properties;
+  if (entries.length !== 1) throw subsetError(p.initializer, "JitDriver's 'virtualizables' must name exactly one red", hint);
+  const e = entries[0]!;
+  const red = e.name && (ts.isIdentifier(e.name) || ts.isStringLiteral(e.name)) ? e.name.text : null;
+  if (!ts.isPropertyAssignment(e) || red === null || !ts.isArrayLiteralExpression(e.initializer) || !e.initializer.elements.every(ts.isStringLiteral)) {
+    throw subsetError(e, "a virtualizable must be a red's name with an array literal of field names", hint);
+  }
+  if (!reds.includes(red)) throw subsetError(e.name!, `virtualizable '${red}' is not a red of the driver`, "the frame must be one of the reds");
+  return { red, at: e.name!, specs: e.initializer.elements as readonly ts.StringLiteral[] };
+}
+
+/**
+ * Checks the virtualizable red against its class: every spec names a field the class
+ * declares or inherits; `name[*]` is a readonly field of a mutable array type; a plain
+ * field is not readonly. Returns what the tracer needs, or null after reporting errors.
+ */
+function checkVirtualizable(driver: DriverInfo, merge: ts.ExpressionStatement, checker: ts.TypeChecker, unit: UnitBuilder, errors: Error[]): RawVirtualizable | null {
+  const vable = driver.vable!;
+  const arg = (merge.expression as ts.CallExpression).arguments[0] as ts.ObjectLiteralExpression;
+  const prop = arg.properties.find((p) => p.name && ts.isIdentifier(p.name) && p.name.text === vable.red)!;
+  const type = checker.getNonNullableType(checker.getTypeAtLocation(prop.name!));
+  const classDecl = type.getSymbol()?.valueDeclaration;
+  if (!classDecl || !ts.isClassDeclaration(classDecl) || classDecl.getSourceFile().isDeclarationFile) {
+    errors.push(subsetError(vable.at, `virtualizable '${vable.red}' must have an interpreter class as its type, not '${checker.typeToString(type)}'`));
+    return null;
+  }
+  const fields: RawFieldRef[] = [];
+  const arrays: RawArrayFieldRef[] = [];
+  const before = errors.length;
+  const seen = new Set<string>();
+  for (const lit of vable.specs) {
+    const m = /^([A-Za-z_$][\w$]*)(\[\*\])?$/.exec(lit.text);
+    if (!m) {
+      errors.push(subsetError(lit, `'${lit.text}' is not a field name or 'name[*]'`));
+      continue;
+    }
+    const [, name, star] = m as unknown as [string, string, string | undefined];
+    if (seen.has(name)) {
+      errors.push(subsetError(lit, `field '${name}' is listed twice`));
+      continue;
+    }
+    seen.add(name);
+    const sym = checker.getPropertyOfType(type, name);
+    const decl = sym?.valueDeclaration;
+    const owner = decl && (ts.isPropertyDeclaration(decl) ? decl.parent : ts.isParameter(decl) ? decl.parent.parent : null);
+    if (!sym || !decl || !owner || !ts.isClassDeclaration(owner) || !owner.name) {
+      errors.push(subsetError(lit, `class ${classDecl.name?.text ?? "?"} has no field '${name}'`, "list fields declared in the frame's class"));
+      continue;
+    }
+    if ((ts.getCombinedModifierFlags(decl as ts.Declaration) & ts.ModifierFlags.Static) !== 0) {
+      errors.push(subsetError(lit, `'${name}' is a static field`, "list instance fields"));
+      continue;
+    }
+    const readonly = (ts.getCombinedModifierFlags(decl as ts.Declaration) & ts.ModifierFlags.Readonly) !== 0;
+    const fieldType = checker.getTypeOfSymbolAtLocation(sym, lit);
+    // The same descriptor the codewriter makes for `frame.name` (see fieldDescr there).
+    const descr = unit.descr({ t: "field", owner: owner.name.text, field: name, kind: unit.kindOf(fieldType), immutable: readonly });
+    const ref = { owner: owner.name.text, field: name, descr };
+    if (star) {
+      const ad = unit.arrayDescr(fieldType);
+      const raw = ad >= 0 ? unit.descrs[ad]! : null;
+      if (!raw || raw.t !== "array") errors.push(subsetError(lit, `'${name}[*]': field '${name}' does not hold an array`, `list it as '${name}'`));
+      else if (raw.immutable) errors.push(subsetError(lit, `'${name}[*]': the items of a readonly array cannot be virtualizable`, "declare the field as T[]"));
+      else if (!readonly) errors.push(subsetError(lit, `'${name}[*]': field '${name}' must be readonly (the frame keeps one array of a fixed length)`, `declare it 'readonly ${name}: ...'`));
+      else arrays.push({ ...ref, items: ad });
+    } else if (readonly) {
+      errors.push(subsetError(lit, `'${name}' is readonly: a constant field needs no virtualizable`, "list only fields the interpreter writes"));
+    } else fields.push(ref);
+  }
+  return errors.length === before ? { red: driver.reds.indexOf(vable.red), fields, arrays } : null;
 }
 
 function stubCode(r: Reserved, hasLoop: boolean): RawJitCode {

@@ -46,6 +46,35 @@ export interface JitDriverSpec<G extends string, R extends string> {
    * logs, e.g. `pc=12 '['`. Runs only when a trace is recorded or printed.
    */
   readonly getPrintableLocation?: (...greens: never[]) => string;
+  /**
+   * The red that is the interpreter's frame object, and which of its fields live in
+   * trace values while compiled code runs (RPython's `virtualizables=['frame']` with
+   * the class's `_virtualizable_` list): `{ frame: ["sp", "stack[*]", "locals[*]"] }`.
+   * A plain name is a field; `name[*]` is every item of an array field. While a trace
+   * is recorded, reads and writes of those fields and items on the frame red record
+   * nothing: they go to trace values that travel around the loop as loop arguments,
+   * and are written back to the frame wherever control leaves compiled code (in every
+   * guard's resume data as delayed writes, and when leaving for the interpreter).
+   *
+   * Contract (checked by the translator where it can, at trace time otherwise):
+   * - at most one virtualizable red; its declared type is an interpreter class that
+   *   declares (or inherits) every listed field;
+   * - an array field `name[*]` is `readonly` and of a mutable array type (`T[]`, not
+   *   `readonly T[]`), and its length never changes while the frame is used by the
+   *   portal: the array is made in the constructor with its final length;
+   * - a plain field is not `readonly` (a readonly field is a constant already);
+   * - an index into a virtualizable array takes few values at a given place (a stack
+   *   depth, a local's number): the tracer promotes it to a constant (a guard), and an
+   *   index outside the array aborts the trace;
+   * - the portal does not assign another object to the frame red inside its loop;
+   * - the fields are only read or written by the portal and the code the tracer inlines
+   *   from it, or by a function called with the frame itself (or one of its arrays) as
+   *   an argument: such a call is bracketed by writing every field back and reading it
+   *   again. Code that reaches the frame another way (a global, another object's field)
+   *   while compiled code runs sees stale values. A virtualizable array must not be
+   *   stored into another object or array (the trace is aborted).
+   */
+  readonly virtualizables?: { readonly [K in R]?: readonly string[] };
 }
 
 /**

@@ -141,6 +141,33 @@ export interface RawPortal {
    * an invocation can be resumed at its merge point (see build.ts, portalPrologue).
    */
   readonly entries: boolean;
+  /** The driver's virtualizable red and its fields, checked by the translator; null if none. */
+  readonly virtualizable: RawVirtualizable | null;
+}
+
+/** A field of an interpreter class, by the class that declares it (as a FieldDescr names it). */
+export interface RawFieldRef {
+  readonly owner: string;
+  readonly field: string;
+  /** Index of its FieldDescr in the unit. */
+  readonly descr: number;
+}
+
+/** An array field of a virtualizable, with the descriptor of its items. */
+export interface RawArrayFieldRef extends RawFieldRef {
+  /** Index of the ArrayDescr of the array's items. */
+  readonly items: number;
+}
+
+/**
+ * The frame red whose fields live in trace values (see `virtualizables` in hints.ts):
+ * `fields` are plain fields, `arrays` fields holding arrays whose items are virtualizable.
+ */
+export interface RawVirtualizable {
+  /** Index of the frame among the driver's reds. */
+  readonly red: number;
+  readonly fields: readonly RawFieldRef[];
+  readonly arrays: readonly RawArrayFieldRef[];
 }
 
 /** A whole translation unit as JSON (what the translator caches). */

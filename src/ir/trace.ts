@@ -69,10 +69,15 @@ export type VirtualDesc =
   | { readonly kind: "object"; readonly cls: ClassDescr; readonly fields: [FieldDescr, Value][] }
   | { readonly kind: "array"; readonly descr: ArrayDescr; readonly items: Value[] };
 
-/** A write the optimizer delayed; performed when the guard fails. */
+/**
+ * A write the optimizer delayed, or a field of the virtualizable frame that lives in a
+ * trace value (`vable`, set by the tracer); performed when the guard fails. A bridge
+ * traced from the guard starts with the delayed writes as ops, but keeps the
+ * virtualizable's values in trace values (see tracer/virtualizable.ts).
+ */
 export type PendingWrite =
-  | { readonly kind: "field"; readonly obj: Value; readonly descr: FieldDescr; readonly value: Value }
-  | { readonly kind: "item"; readonly obj: Value; readonly descr: ArrayDescr; readonly index: Value; readonly value: Value };
+  | { readonly kind: "field"; readonly obj: Value; readonly descr: FieldDescr; readonly value: Value; readonly vable?: true }
+  | { readonly kind: "item"; readonly obj: Value; readonly descr: ArrayDescr; readonly index: Value; readonly value: Value; readonly vable?: true };
 
 /** Resume data of a guard. */
 export class Snapshot {

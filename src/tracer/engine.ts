@@ -22,7 +22,7 @@
 import { performance } from "node:perf_hooks";
 import { TargetToken, type ClassDescr } from "../ir/descr.js";
 import { printTrace } from "../ir/printer.js";
-import { InputArg, type Trace, type Value } from "../ir/trace.js";
+import { Const, InputArg, type Trace, type Value } from "../ir/trace.js";
 import type { Validity } from "../ir/quasi-immutable.js";
 import type { DriverEngine, EngineExit, JitDriver } from "../interp-dsl/hints.js";
 import type { Unit } from "../interp-dsl/jitcode.js";
@@ -32,6 +32,7 @@ import { runBlackhole, type BlackholeExit, type Frame } from "./blackhole.js";
 import { MetaInterp } from "./meta-interp.js";
 import { boxesFromSnapshot, factsAtFailure, framesFromSnapshot, resumeOps } from "./resume.js";
 import { JitStats } from "./stats.js";
+import { sameLayout, vableFromSnapshot, VirtualizableInfo, type VableBoxes, type VableLayout } from "./virtualizable.js";
 
 /** Tunable parameters (`--threshold`, `--jit-param name=value`). */
 export interface JitParams {
@@ -102,6 +103,10 @@ export class Engine implements DriverEngine {
   private loopCount = 0;
   private bridgeCount = 0;
   readonly stats = new JitStats();
+  /** The driver's virtualizable frame, if any; its values follow the reds in every tree's inputs. */
+  private readonly vinfo: VirtualizableInfo | null;
+  /** The virtualizable layout of each token's inputs (see virtualizable.ts). */
+  private readonly layouts = new Map<TargetToken, VableLayout>();
 
   /** The portal function (its plain-interpreter variant), called to resume an invocation at its merge point. */
   private readonly portalFn: (...args: unknown[]) => unknown;
@@ -121,6 +126,7 @@ export class Engine implements DriverEngine {
     this.portalParams = new Array<undefined>(portal.nparams).fill(undefined);
     this.space.onCallExit = (callee, r) => this.finishCall(callee, r);
     this.stats.assemblerCalls = () => this.space.trees.reduce((n, t) => n + t.calls, 0);
+    this.vinfo = VirtualizableInfo.of(unit);
   }
 
   canEnterJit(_site: number, greens: unknown[], reds: unknown[]): EngineExit | null {
@@ -185,18 +191,19 @@ export class Engine implements DriverEngine {
   private finishCall(callee: TraceTree, r: number): unknown {
     const cell = callee.token.owner as JitCell;
     const buf = this.space.buffer;
-    const nreds = this.unit.portal!.reds.length;
     // The engine's frames, and the interpreter's if it resumes the callee, count in the
     // stack depth: compiled code they enter is below them on the stack.
     const depth = this.space.depth;
     const d = depth[0]!;
     depth[0] = d + ENGINE_WEIGHT;
     try {
-      if (r === OVER_BUDGET || this.tracing) return this.resumePortal([...cell.greens, ...buf.slice(0, nreds)]);
+      // The call's arguments (the reds, then the callee frame's virtualizable values)
+      // are in the buffer; the frame is brought up to date before the interpreter runs.
+      if (r === OVER_BUDGET || this.tracing) return this.resumePortal([...cell.greens, ...this.storeInputs(callee.token)]);
       this.stats.assemblerExits++;
       let exit: EngineExit;
       if (!callee.compiled && r === -1 - callee.id) {
-        const reds = buf.slice(0, nreds);
+        const reds = this.storeInputs(callee.token);
         exit = this.enterCell(cell, reds) ?? { done: false, values: [...cell.greens, ...reds] };
       } else {
         const next = this.afterExit(r);
@@ -321,6 +328,44 @@ export class Engine implements DriverEngine {
     this.cell(greens).header = true;
   }
 
+  vableLayout(token: TargetToken): VableLayout | null {
+    return this.layouts.get(token) ?? null;
+  }
+  setVableLayout(token: TargetToken, layout: VableLayout): void {
+    this.layouts.set(token, layout);
+  }
+
+  /**
+   * Puts the inputs of the tree entered at `token` into the exit buffer: the reds, then
+   * the virtualizable's values read from the frame. False (nothing to run) when the
+   * frame's arrays do not have the lengths the tree was compiled for.
+   */
+  private loadInputs(token: TargetToken, reds: readonly unknown[]): boolean {
+    const buf = this.space.buffer;
+    if (this.vinfo) {
+      const frame = reds[this.vinfo.red];
+      const layout = this.layouts.get(token);
+      if (!layout || frame === null || typeof frame !== "object" || !sameLayout(layout, this.vinfo.layoutOf(frame))) return false;
+      const values = this.vinfo.read(frame, layout);
+      for (let i = 0; i < values.length; i++) buf[reds.length + i] = values[i];
+    }
+    for (let i = 0; i < reds.length; i++) buf[i] = reds[i];
+    return true;
+  }
+
+  /**
+   * Compiled code jumped or made a guest call to `token` and the interpreter goes on
+   * there instead (no code, or a call to be run by the interpreter): the inputs in the
+   * buffer, the reds then the virtualizable's values, go back to the frame. Returns the reds.
+   */
+  private storeInputs(token: TargetToken): unknown[] {
+    const buf = this.space.buffer;
+    const reds = buf.slice(0, this.unit.portal!.reds.length);
+    const layout = this.layouts.get(token);
+    if (this.vinfo && layout) this.vinfo.write(reds[this.vinfo.red], buf, reds.length, layout);
+    return reds;
+  }
+
   private tokenOf(cell: JitCell): TargetToken {
     if (!cell.token) {
       const token = new TargetToken(`Loop${this.loopCount++}`);
@@ -342,9 +387,9 @@ export class Engine implements DriverEngine {
    * Runs compiled code from `cell` until control must return to the interpreter: at a
    * merge point without compiled code, or when the portal returns (a `finish`).
    */
-  private run(cell: JitCell, reds: unknown[]): EngineExit {
-    const { buffer: buf, depth } = this.space;
-    for (let i = 0; i < reds.length; i++) buf[i] = reds[i];
+  private run(cell: JitCell, reds: unknown[]): EngineExit | null {
+    const { depth } = this.space;
+    if (!this.loadInputs(cell.code!.token, reds)) return null;
     // Counted in the stack depth, as compiled frames are: a guest recursion may pass
     // through here at every level (a guest call from a compiled loop, the callee's loop
     // compiled too), and past the budget it must go on in the interpreter alone.
@@ -399,7 +444,7 @@ export class Engine implements DriverEngine {
       // loop entered only from compiled code, that never iterates twice, would never
       // get hot otherwise), and trace from there once it is hot.
       const target = code.token.owner as JitCell;
-      const redValues = buf.slice(0, this.unit.portal!.reds.length);
+      const redValues = this.storeInputs(code.token);
       if (!target.blacklisted && ++target.counter >= this.params.threshold && !this.space.full) {
         target.counter = 0;
         return this.traceFrom(target, target.greens, redValues, false);
@@ -411,12 +456,13 @@ export class Engine implements DriverEngine {
     this.stats.guardFailures++;
     const pending = exit.snapshot.afterCallRaising ? { error: buf.exc } : null;
     buf.exc = undefined;
-    const frames = framesFromSnapshot(exit.snapshot, (v) => buf[exit.slots.get(v)!]);
+    const valueOf = (v: Value): unknown => buf[exit.slots.get(v)!];
+    const frames = framesFromSnapshot(exit.snapshot, valueOf);
     let bh: BlackholeExit;
     // No bridge from guard_not_invalidated: once it fails it always does; the loop is retraced instead.
     const bridgeable = exit.guard.name !== "guard_not_invalidated";
     if (bridgeable && pending === null && exit.failures >= this.params.bridgeThreshold && exit.bridgeAborts < this.params.maxAborts && !this.space.full) {
-      bh = this.traceBridge(exit, frames);
+      bh = this.traceBridge(exit, frames, valueOf);
     } else {
       bh = this.blackhole(() => runBlackhole(this.unit, frames, pending));
     }
@@ -424,8 +470,7 @@ export class Engine implements DriverEngine {
     const ng = this.unit.portal!.greens.length;
     const next = this.cell(bh.values.slice(0, ng));
     this.forgetIfInvalidated(next);
-    if (!next.code) return bh;
-    for (let i = ng; i < bh.values.length; i++) buf[i - ng] = bh.values[i];
+    if (!next.code || !this.loadInputs(next.code.token, bh.values.slice(ng))) return bh;
     return next.code;
   }
 
@@ -434,7 +479,7 @@ export class Engine implements DriverEngine {
    * guard.
    * Returns the merge point where the bridge's tracing ended.
    */
-  private traceBridge(exit: GuardExit, frames: Frame[]): BlackholeExit {
+  private traceBridge(exit: GuardExit, frames: Frame[], valueOf: (v: Value) => unknown): BlackholeExit {
     const root = exit.tree.family ?? exit.tree;
     const inputs: InputArg[] = [];
     const inputOf = new Map<Value, InputArg>();
@@ -450,12 +495,18 @@ export class Engine implements DriverEngine {
     const classes = new Map<Value, ClassDescr>();
     for (const [v, cls] of facts.classes) if (inputOf.has(v)) classes.set(inputOf.get(v)!, cls);
     const where = this.location(this.greensOf(frames[0]!));
+    const vable = this.vinfo ? this.bridgeVable(exit, prologue.boxOf, valueOf) : null;
+    if (this.vinfo && !vable) {
+      exit.bridgeAborts = this.params.maxAborts;
+      this.stats.abort(`bridge at ${where}`, "the guard's resume data does not describe the virtualizable");
+      return this.blackhole(() => runBlackhole(this.unit, frames, null));
+    }
     const token = new TargetToken(`Bridge${this.bridgeCount++}`);
     const t0 = performance.now();
     this.tracing = true;
     let outcome;
     try {
-      outcome = new MetaInterp(this.unit, this, token).traceBridge(frames, boxes, inputs, prologue.ops, classes, `bridge from guard g${exit.index} of ${root.token.name} at ${where}`);
+      outcome = new MetaInterp(this.unit, this, token).traceBridge(frames, boxes, inputs, prologue.ops, classes, vable, `bridge from guard g${exit.index} of ${root.token.name} at ${where}`);
     } finally {
       this.tracing = false;
     }
@@ -471,6 +522,22 @@ export class Engine implements DriverEngine {
     this.stats.compilingMs += performance.now() - t1;
     this.log?.(printTrace(bridge, { guardIndices: true }));
     return outcome.exit;
+  }
+
+  /**
+   * The virtualizable a bridge from `exit` starts with: the values its guard's resume
+   * data would write back, which the bridge keeps in trace values instead.
+   */
+  private bridgeVable(exit: GuardExit, boxOf: (v: Value) => Value, valueOf: (v: Value) => unknown): VableBoxes | null {
+    const portal = exit.snapshot.frames[0]!;
+    const code = portal.code as Frame["code"];
+    const merge = code.insns.find((i) => i.o === "merge");
+    let frame: Value | null = null;
+    if (merge && merge.o === "merge") {
+      const at = Array.from(code.liveIn![portal.pc]!).indexOf(merge.r[this.vinfo!.red]!);
+      if (at >= 0) frame = portal.values[at]!;
+    }
+    return vableFromSnapshot(this.vinfo!, exit.snapshot, frame, boxOf, (v) => (v instanceof Const ? v.value : valueOf(v)));
   }
 
   /** The green values of a portal frame (at any pc: greens are registers of the portal). */
@@ -493,7 +560,7 @@ export class Engine implements DriverEngine {
     if (exit.done) return exit;
     const ng = this.unit.portal!.greens.length;
     const cell = this.cell(exit.values.slice(0, ng));
-    if (cell.code) return this.run(cell, exit.values.slice(ng));
+    if (cell.code) return this.run(cell, exit.values.slice(ng)) ?? exit;
     return exit;
   }
 }

@@ -36,6 +36,7 @@ import { executeOp } from "../ir/semantics.js";
 import { Const, InputArg, kindOfJsValue, Op, Snapshot, Trace, type FrameSnapshot, type Value } from "../ir/trace.js";
 import type { Insn, JitCode, Unit } from "../interp-dsl/jitcode.js";
 import type { BlackholeExit, Frame, PendingException } from "./blackhole.js";
+import { sameLayout, vableValues, vableWrites, VirtualizableInfo, type VableBoxes, type VableLayout } from "./virtualizable.js";
 
 /** A tracer frame: concrete registers plus their trace values. */
 export interface TraceFrame extends Frame {
@@ -60,6 +61,9 @@ export interface TracerHost {
   runPortal(greens: readonly unknown[], reds: readonly unknown[]): unknown;
   /** The printable location of a merge point. */
   location(greens: readonly unknown[]): string;
+  /** The virtualizable layout (array lengths) of the values a jump to `token` passes, once known. */
+  vableLayout(token: TargetToken): VableLayout | null;
+  setVableLayout(token: TargetToken, layout: VableLayout): void;
   readonly traceLimit: number;
   readonly inlineDepthLimit: number;
 }
@@ -98,12 +102,22 @@ export class MetaInterp {
   /** A guard_not_invalidated was recorded and no call or quasi-immutable write since. */
   private invalidationChecked = false;
   private result: Exclude<TraceOutcome, { kind: "abort" }> | null = null;
+  /** The driver's virtualizable frame, if it has one (see virtualizable.ts). */
+  private readonly vinfo: VirtualizableInfo | null;
+  /** The trace values of the virtualizable's fields and items while tracing. */
+  private vable: VableBoxes | null = null;
+  /** The frame itself holds the virtualizable's values (just after a call that got it): resume data needs no writes. */
+  private vableInFrame = false;
+  /** Values checked (by a guard) not to be the virtualizable frame. */
+  private readonly notVable = new Set<Value>();
 
   constructor(
     private readonly unit: Unit,
     private readonly host: TracerHost,
     private readonly token: TargetToken,
-  ) {}
+  ) {
+    this.vinfo = VirtualizableInfo.of(unit);
+  }
 
   /** Traces from the merge point with the given green and red values. */
   trace(greens: readonly unknown[], reds: readonly unknown[], title: string): TraceOutcome {
@@ -124,8 +138,39 @@ export class MetaInterp {
     });
     this.frames.push(frame);
     this.startGreens = [...greens];
-    this.record("label", [...this.inputs], this.token);
-    return this.runToEnd("loop", title);
+    return this.runToEnd("loop", title, () => {
+      const vableInputs = this.vinfo ? this.vableInputs(reds[this.vinfo.red]) : [];
+      this.record("label", [...this.inputs, ...vableInputs], this.token);
+      this.inputs.push(...vableInputs);
+      if (this.vable) this.vable.arrays.forEach((a, k) => a.items.length > 0 && this.arrayBox(k));
+    });
+  }
+
+  /**
+   * The trace starts with the virtualizable's values as inputs after the reds (the
+   * engine reads them from the frame when it enters), in the token's layout.
+   */
+  private vableInputs(frame: unknown): InputArg[] {
+    const vinfo = this.vinfo!;
+    if (frame === null || typeof frame !== "object") throw new Abort("the virtualizable red is not an object");
+    const layout = vinfo.layoutOf(frame);
+    if (layout.some((n) => n < 0)) throw new Abort("a virtualizable array field does not hold an array");
+    this.checkLayout(this.token, layout);
+    const fields = vinfo.fields.map((d) => new InputArg(d.kind));
+    const arrays = vinfo.arrays.map((a, k) => ({
+      box: null,
+      obj: (frame as Record<string, unknown>)[a.field.field] as unknown[],
+      items: Array.from({ length: layout[k]! }, () => new InputArg(a.items.itemKind)),
+    }));
+    this.vable = { frame: this.inputs[vinfo.red]!, obj: frame, layout, fields, arrays };
+    return vableValues(this.vable) as InputArg[];
+  }
+
+  /** A jump to `token` passes the virtualizable in the current layout: the token's, if it has one. */
+  private checkLayout(token: TargetToken, layout: VableLayout): void {
+    const known = this.host.vableLayout(token);
+    if (known === null) this.host.setVableLayout(token, layout);
+    else if (!sameLayout(known, layout)) throw new Abort(`the virtualizable's arrays have other lengths than ${token.name} expects`);
   }
 
   /**
@@ -135,8 +180,17 @@ export class MetaInterp {
    * run (its delayed writes), already done concretely; `classes` are the inputs whose
    * class the trace the guard belongs to had checked.
    */
-  traceBridge(frames: Frame[], boxes: Value[][], inputs: InputArg[], prologue: readonly Op[], classes: ReadonlyMap<Value, ClassDescr>, title: string): TraceOutcome {
+  traceBridge(
+    frames: Frame[],
+    boxes: Value[][],
+    inputs: InputArg[],
+    prologue: readonly Op[],
+    classes: ReadonlyMap<Value, ClassDescr>,
+    vable: VableBoxes | null,
+    title: string,
+  ): TraceOutcome {
     frames.forEach((f, i) => this.frames.push({ ...f, boxes: boxes[i]! }));
+    this.vable = vable;
     for (const [v, cls] of classes) this.knownClass.set(v, cls);
     this.inputs.push(...inputs);
     this.ops.push(...prologue);
@@ -145,9 +199,10 @@ export class MetaInterp {
     return this.runToEnd("bridge", title);
   }
 
-  /** Steps until the trace closes, ends or aborts. */
-  private runToEnd(kind: "loop" | "bridge", title: string): TraceOutcome {
+  /** Runs `start`, then steps until the trace closes, ends or aborts. */
+  private runToEnd(kind: "loop" | "bridge", title: string, start: () => void = () => {}): TraceOutcome {
     try {
+      start();
       while (this.result === null) this.step();
       this.result.trace.title = title;
       if (kind === "bridge") this.result.trace.kind = "bridge";
@@ -176,7 +231,8 @@ export class MetaInterp {
       pc: f.pc,
       values: Array.from(f.code.liveIn![f.pc]!, (r) => f.boxes[r] ?? Const.of(undefined)),
     }));
-    return new Snapshot(frames, new Map(), [], afterCallRaising);
+    const writes = this.vable && !this.vableInFrame ? vableWrites(this.vinfo!, this.vable) : [];
+    return new Snapshot(frames, new Map(), writes, afterCallRaising);
   }
 
   private guard(name: OpName, args: Value[], descr: Descr | null = null, afterCall = false): void {
@@ -271,7 +327,9 @@ export class MetaInterp {
         this.frames.pop();
         const caller = this.frames[this.frames.length - 1];
         if (!caller) {
-          // The portal returns: the trace ends with the portal's result.
+          // The portal returns: the trace ends with the portal's result, after writing the
+          // virtualizable back (the interpreter, or whoever made the frame, may read it).
+          if (this.vable) this.storeVable();
           this.record("finish", [b]);
           if (!this.bridge) this.ops.shift(); // no label: nothing jumps back to the start
           this.result = { kind: "entry", trace: new Trace(this.inputs, this.ops, "entry"), exit: { done: true, value: v } };
@@ -311,6 +369,7 @@ export class MetaInterp {
       const call = this.callDescr("to_str", { kind: "template", template: '("" + $1)' }, false);
       return this.residual(f, call, [Const.of(undefined), boxes[0]!], [undefined, args[0]], ins.d, false);
     }
+    if (this.vable && this.virtualizableOp(f, ins, descr, boxes, args, v)) return;
     const info = opInfo(ins.n);
     const allConst = boxes.every((b) => b instanceof Const);
     if (ins.n === "getfield" && allConst && descr instanceof FieldDescr && descr.quasiImmutable && typeof args[0] === "object" && args[0] !== null) {
@@ -335,6 +394,123 @@ export class MetaInterp {
     f.pc++;
   }
 
+  // ---- the virtualizable frame ----
+
+  /**
+   * Reads and writes of the virtualizable's fields and items on the frame red: they go
+   * to trace values and record nothing (`v` is the op's concrete result, already
+   * computed). Returns false for every other op, after checking that it does not reach
+   * the frame's fields another way.
+   */
+  private virtualizableOp(f: TraceFrame, ins: Extract<Insn, { o: "op" }>, descr: Descr | null, boxes: Value[], args: unknown[], v: unknown): boolean {
+    const vinfo = this.vinfo!;
+    const vable = this.vable!;
+    const stored = ins.n === "setfield" ? 1 : ins.n === "setarrayitem" ? 2 : -1;
+    if (stored >= 0 && vable.arrays.some((a) => a.obj === args[stored])) throw new Abort("a virtualizable array escapes (stored into the heap)");
+    switch (ins.n) {
+      case "getfield":
+      case "setfield": {
+        const k = vinfo.fieldIndex(descr);
+        const a = vinfo.arrayIndex(descr);
+        if (k < 0 && a < 0) return false;
+        if (boxes[0] !== vable.frame) {
+          this.checkNotVable(boxes[0]!, args[0]);
+          return false;
+        }
+        if (ins.n === "getfield") this.set(f, ins.d, v, k >= 0 ? vable.fields[k]! : this.arrayBox(a));
+        else if (k >= 0) vable.fields[k] = boxes[1]!;
+        else throw new Abort("a virtualizable array field is assigned");
+        f.pc++;
+        return true;
+      }
+      case "getarrayitem":
+      case "setarrayitem":
+      case "arraylen": {
+        const a = vable.arrays.findIndex((x) => x.box !== null && x.box === boxes[0]);
+        if (a < 0) {
+          if (vable.arrays.some((x) => x.obj === args[0])) throw new Abort("a virtualizable array is reached through another reference");
+          return false;
+        }
+        const items = vable.arrays[a]!.items;
+        if (ins.n === "arraylen") {
+          this.set(f, ins.d, v, Const.of(items.length));
+          f.pc++;
+          return true;
+        }
+        const index = args[1];
+        if (typeof index !== "number" || !Number.isInteger(index) || index < 0 || index >= items.length) {
+          throw new Abort("a virtualizable array is indexed outside its length");
+        }
+        const c = this.promote(boxes[1]!, index);
+        if (c !== boxes[1]) this.replaceBox(boxes[1]!, c);
+        if (ins.n === "getarrayitem") this.set(f, ins.d, v, items[index]!);
+        else items[index] = boxes[2]!;
+        f.pc++;
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  /**
+   * After a guard made `old` a constant: every register and virtualizable value holding
+   * it holds the constant from now on, so what is computed from it folds (a stack
+   * pointer promoted once makes every later push and pop constant).
+   */
+  private replaceBox(old: Value, c: Const): void {
+    for (const f of this.frames) for (let r = 0; r < f.boxes.length; r++) if (f.boxes[r] === old) f.boxes[r] = c;
+    const vable = this.vable!;
+    for (let k = 0; k < vable.fields.length; k++) if (vable.fields[k] === old) vable.fields[k] = c;
+    for (const a of vable.arrays) for (let i = 0; i < a.items.length; i++) if (a.items[i] === old) a.items[i] = c;
+  }
+
+  /** The trace value of the virtualizable's array field `k` (read once, it is readonly). */
+  private arrayBox(k: number): Value {
+    const arr = this.vable!.arrays[k]!;
+    if (arr.box === null) arr.box = this.record("getfield", [this.vable!.frame], this.vinfo!.arrays[k]!.field);
+    return arr.box;
+  }
+
+  /**
+   * `box` is used to access a field the virtualizable keeps in trace values, and it is
+   * not the frame red: it must not be the frame when compiled code runs either (the
+   * frame's own fields are stale then). A fresh allocation cannot be.
+   */
+  private checkNotVable(box: Value, value: unknown): void {
+    if (value === this.vable!.obj) throw new Abort("the virtualizable frame is reached through another reference");
+    if (this.notVable.has(box) || (box instanceof Op && box.name === "new")) return;
+    this.guard("guard_false", [this.record("eq", [box, this.vable!.frame])]);
+    this.notVable.add(box);
+  }
+
+  /** True when a call with these arguments gets the virtualizable frame or one of its arrays. */
+  private reachesVable(boxes: readonly Value[], values: readonly unknown[]): boolean {
+    const vable = this.vable;
+    if (!vable) return false;
+    const isVable = (x: unknown): boolean => x === vable.obj || vable.arrays.some((a) => a.obj === x);
+    return boxes.some((b) => b === vable.frame) || values.some(isVable);
+  }
+
+  /** Writes every virtualizable value back into the frame (before a call that gets it). */
+  private storeVable(): void {
+    for (const w of vableWrites(this.vinfo!, this.vable!)) {
+      if (w.kind === "field") this.record("setfield", [w.obj, w.value], w.descr);
+      else this.record("setarrayitem", [w.obj, w.index, w.value], w.descr);
+    }
+  }
+
+  /** Reads every virtualizable value from the frame again (after a call that got it). */
+  private loadVable(): void {
+    const vinfo = this.vinfo!;
+    const vable = this.vable!;
+    if (!sameLayout(vinfo.layoutOf(vable.obj), vable.layout)) throw new Abort("a call changed the length of a virtualizable array");
+    vinfo.fields.forEach((d, k) => (vable.fields[k] = this.record("getfield", [vable.frame], d)));
+    vable.arrays.forEach((a, k) => {
+      for (let i = 0; i < a.items.length; i++) a.items[i] = this.record("getarrayitem", [this.arrayBox(k), Const.of(i)], vinfo.arrays[k]!.items);
+    });
+  }
+
   private mergePoint(f: TraceFrame, ins: Extract<Insn, { o: "merge" }>): void {
     if (f.portalCall) return this.callAssembler(f, ins);
     if (this.frames.length > 1) {
@@ -346,14 +522,17 @@ export class MetaInterp {
       ins.g.forEach((r, i) => (f.boxes[r] = this.promote(this.box(f, r), greens[i])));
       const reds = ins.r.map((r) => this.box(f, r));
       const values = [...greens, ...ins.r.map((r) => this.value(f, r))];
+      if (this.vable && reds[this.vinfo!.red] !== this.vable.frame) throw new Abort("the virtualizable red was assigned another frame");
+      const args = this.vable ? [...reds, ...vableValues(this.vable)] : reds;
       if (!this.bridge && greens.every((g, i) => g === this.startGreens[i])) {
-        this.record("jump", reds, this.token);
+        this.record("jump", args, this.token);
         this.result = { kind: "loop", trace: new Trace(this.inputs, this.ops, "loop"), exit: { done: false, values } };
         return;
       }
       const target = this.host.loopTokenFor(greens);
       if (target) {
-        this.record("jump", reds, target);
+        if (this.vable) this.checkLayout(target, this.vable.layout);
+        this.record("jump", args, target);
         if (!this.bridge) this.ops.shift(); // an entry trace has no label of its own
         this.result = { kind: "entry", trace: new Trace(this.inputs, this.ops, "entry"), exit: { done: false, values } };
         return;
@@ -421,6 +600,7 @@ export class MetaInterp {
     ins.g.forEach((r, i) => (f.boxes[r] = this.promote(this.box(f, r), greens[i])));
     const reds = ins.r.map((r) => this.box(f, r));
     const redValues = ins.r.map((r) => this.value(f, r));
+    const args = this.vinfo ? [...reds, ...this.calleeVableValues(token, reds, redValues)] : reds;
     this.frames.pop();
     const caller = this.frames[this.frames.length - 1]!;
     let v: unknown;
@@ -430,10 +610,38 @@ export class MetaInterp {
       // The blackhole throws it at the caller's call instruction.
       throw new Abort("a guest call raised an exception", { error: e });
     }
-    const op = this.record("call_assembler", reds, token);
+    const op = this.record("call_assembler", args, token);
     this.guard("guard_no_exception", [], null, true);
     this.set(caller, f.retDst, v, op);
     caller.pc++;
+  }
+
+  /**
+   * What a call_assembler passes after the reds: the callee tree's inputs are the reds
+   * followed by the values of the callee's virtualizable frame (see virtualizable.ts),
+   * read from that frame here (when the caller allocated it, the reads fold to the
+   * values it was built with), in the layout the callee's token expects: the arrays'
+   * lengths are checked, and a guard keeps them (it folds for an array the trace made).
+   * A guest call that gets the caller's own frame or one of its arrays aborts: the two
+   * invocations would share the values the caller keeps in trace values.
+   */
+  private calleeVableValues(token: TargetToken, reds: readonly Value[], redValues: readonly unknown[]): Value[] {
+    const vinfo = this.vinfo!;
+    if (this.reachesVable(reds, redValues)) throw new Abort("a guest call gets the caller's virtualizable frame");
+    const frame = redValues[vinfo.red];
+    if (frame === null || typeof frame !== "object") throw new Abort("the virtualizable red is not an object");
+    const layout = vinfo.layoutOf(frame);
+    if (layout.some((n) => n < 0)) throw new Abort("a virtualizable array field does not hold an array");
+    this.checkLayout(token, layout);
+    const frameBox = reds[vinfo.red]!;
+    if (this.vable) this.checkNotVable(frameBox, frame);
+    const out: Value[] = vinfo.fields.map((d) => this.record("getfield", [frameBox], d));
+    vinfo.arrays.forEach((a, k) => {
+      const arr = this.record("getfield", [frameBox], a.field);
+      this.promote(this.record("arraylen", [arr], a.items), layout[k]!);
+      for (let i = 0; i < layout[k]!; i++) out.push(this.record("getarrayitem", [arr, Const.of(i)], a.items));
+    });
+    return out;
   }
 
   /**
@@ -504,8 +712,15 @@ export class MetaInterp {
       f.pc++;
       return;
     }
+    // A call that gets the virtualizable frame (or one of its arrays) finds it up to date
+    // and may change it: write it back before, read it again after.
+    const sync = this.reachesVable(boxes, values);
+    if (sync) this.storeVable();
     const op = this.record(pure ? "call_pure" : "call", boxes, descr);
+    this.vableInFrame = sync;
     if (descr.canRaise && !pure) this.guard("guard_no_exception", [], null, true);
+    this.vableInFrame = false;
+    if (sync) this.loadVable();
     this.set(f, d, v, op.kind === "-" ? Const.of(v) : op);
     f.pc++;
   }

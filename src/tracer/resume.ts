@@ -84,10 +84,11 @@ export function boxesFromSnapshot(snapshot: Snapshot, boxOf: (v: Value) => Value
  * The ops a trace that starts from `snapshot` (a bridge) must begin with, so that it
  * does what resuming does before the frames run again: allocate the virtuals (every
  * `new` / `new_array` first, then their fields and items, so that virtuals pointing at
- * each other, cycles included, need no order), then the delayed writes. Every other
- * value is replaced by `boxOf(value)`; the `boxOf` returned also gives each virtual its
- * allocating op, for the registers that hold it. The bridge's own optimization makes
- * the allocations virtual again.
+ * each other, cycles included, need no order), then the delayed writes. Not the
+ * virtualizable's writes (flagged `vable`): the bridge keeps those values in trace
+ * values (see virtualizable.ts), through the `boxOf` returned, which maps a virtual to
+ * its allocating op. Every other value is replaced by `boxOf(value)`. The bridge's own
+ * optimization makes the allocations virtual again.
  */
 export function resumeOps(snapshot: Snapshot, boxOf: (v: Value) => Value): { ops: Op[]; boxOf: (v: Value) => Value } {
   const allocs = new Map<Value, Op>();
@@ -102,6 +103,7 @@ export function resumeOps(snapshot: Snapshot, boxOf: (v: Value) => Value): { ops
     else d.items.forEach((item, i) => ops.push(new Op("setarrayitem", [obj, Const.of(i), box(item)], d.descr)));
   }
   for (const w of snapshot.pendingWrites) {
+    if (w.vable) continue;
     ops.push(
       w.kind === "field"
         ? new Op("setfield", [box(w.obj), box(w.value)], w.descr)

@@ -78,7 +78,7 @@ describe("resumeOps: a bridge from a guard with virtuals", () => {
       world.reset();
       expect(describeRun(world, execute(bridge, inputValues(given)))).toBe(resumed);
       // The pair of As points at each other; the delayed write links a0 to the second.
-      // (Blank allocations: fields the trace never wrote are absent.)
+      // (`new` allocates blank: fields the virtual never set are absent, as in the interpreter.)
       expect(resumed).toMatch(/a0: A k=3 next=new2 x=1 y=2\nnew0: A next=new2 x=(5|-0)\n.*\nnew2: A next=new0 x=7$/);
     }
   });
