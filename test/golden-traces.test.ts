@@ -133,4 +133,18 @@ describe("golden optimized traces (traces/tiny)", () => {
     // keeps the ones it stores into the globals, which live in the heap).
     expect(loopBody(loops[1]!).filter((l) => /\bnew\(/.test(l))).toEqual([]);
   });
+
+  it("floatloop.tiny: the loop in a function allocates no box and touches no frame", { timeout: 120_000 }, () => {
+    const traces = optimizedTraces(traceLog("floatloop", THRESHOLD, TINY, "tiny", "tiny"));
+    const harmonic = traces.filter((t) => t.startsWith("# loop tiny: harmonic:"));
+    expect(harmonic).toHaveLength(1);
+    const text = harmonic[0]! + "\n";
+    const golden = join(ROOT, "traces/tiny", "floatloop-harmonic.trace");
+    if (UPDATE || !existsSync(golden)) writeFileSync(golden, text);
+    expect(text).toBe(readFileSync(golden, "utf8"));
+    const body = loopBody(harmonic[0]!);
+    expect(body.filter((l) => /\bnew\(|descr=Frame\.|(getarrayitem|setarrayitem)\(/.test(l))).toEqual([]);
+    // What is left is the guest's own work: h + 1.0 / k, k + 1 and the checks.
+    expect(body.filter((l) => /num_div\(/.test(l))).toHaveLength(1);
+  });
 });

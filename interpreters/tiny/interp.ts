@@ -51,9 +51,16 @@ export class Frame {
     this.stack[this.sp] = v;
     this.sp = this.sp + 1;
   }
+  /**
+   * Pops the top value and clears its slot, as PyPy's interpreter does: a stale slot
+   * above the stack pointer would keep an old box alive, and with the frame
+   * virtualizable the JIT would have to carry that box from one iteration to the next.
+   */
   pop(): W_Root {
     this.sp = this.sp - 1;
-    return this.stack[this.sp]!;
+    const v = this.stack[this.sp]!;
+    this.stack[this.sp] = w_None;
+    return v;
   }
   /** The value `n` below the top (0: the top). */
   peek(n: number): W_Root {
@@ -253,6 +260,11 @@ function popValues(frame: Frame, n: number): W_Root[] {
   let k = 0;
   while (k < n) {
     values[k] = frame.stack[base + k]!;
+    k++;
+  }
+  k = 0;
+  while (k < n) {
+    frame.stack[base + k] = w_None;
     k++;
   }
   frame.sp = base;
