@@ -134,6 +134,12 @@ describe("golden optimized traces (traces/tiny)", () => {
     expect(loopBody(loops[1]!).filter((l) => /\bnew\(/.test(l))).toEqual([]);
   });
 
+  it("objloop.tiny: a record's slots array is allocated in the trace (new_array), not by a residual call", { timeout: 120_000 }, () => {
+    const log = traceLog("objloop", THRESHOLD, TINY, "tiny", "tiny");
+    expect(log).toMatch(/new_array\(0, undefined, descr=Array<W_Root>\)/);
+    expect(log).not.toMatch(/descr=array literal/);
+  });
+
   it("floatloop.tiny: the loop in a function allocates no box and touches no frame", { timeout: 120_000 }, () => {
     const traces = optimizedTraces(traceLog("floatloop", THRESHOLD, TINY, "tiny", "tiny"));
     const harmonic = traces.filter((t) => t.startsWith("# loop tiny: harmonic:"));

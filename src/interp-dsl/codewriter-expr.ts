@@ -256,6 +256,17 @@ export abstract class ExpressionWriter {
     if (ts.isArrayLiteralExpression(e)) {
       if (e.elements.some((x) => ts.isSpreadElement(x) || ts.isOmittedExpression(x))) throw subsetError(e, "spread and holes in array literals are not supported");
       const args = e.elements.map((x) => this.expr(x));
+      // A mutable array of a known element type is allocated and filled in the trace
+      // (`new_array` and a `setarrayitem` per element: the same packed array as the
+      // literal), so the optimizer can keep it virtual; a readonly one, or one of no
+      // array type (a tuple), stays a residual call.
+      const type = this.checker.getContextualType(e) ?? this.typeOf(e);
+      const ad = this.unit.arrayDescr(type);
+      if (ad >= 0 && this.checker.isArrayType(this.checker.getNonNullableType(type)) && this.checker.getNonNullableType(type).getSymbol()?.name === "Array") {
+        const arr = this.op("new_array", [this.unit.literal(args.length), this.unit.literal(undefined)], ad);
+        args.forEach((a, i) => this.store({ kind: "item", obj: arr, index: this.unit.literal(i), descr: ad }, a));
+        return arr;
+      }
       const tpl = `[${args.map((_, i) => `$${i + 1}`).join(", ")}]`;
       return this.rcall("array literal", [this.unit.literal(undefined), ...args], { kind: "template", template: tpl }, "none", this.typeOf(e), false, false);
     }

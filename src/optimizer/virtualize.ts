@@ -21,6 +21,9 @@
  *   `setarrayitem` / `getarrayitem` at a constant in-bounds integer index and `arraylen`
  *   likewise; a typed array converts what it stores, so a read applies the conversion
  *   (`int_and(v, 255)` for a Uint8Array; folded for a constant).
+ *   A `setarrayitem` just past the end of a virtual plain array appends (JS grows the
+ *   array), up to MAX_VIRTUAL_ARRAY items: an array literal filled item by item stays
+ *   virtual.
  * - What a fresh object is decides tests on it: `guard_nonnull`, `guard_true`,
  *   `guard_class` with its own class pass and go; `guard_isnull`, `guard_false`,
  *   `guard_class` with another class and `guard_value` against anything but itself
@@ -270,8 +273,15 @@ class VirtualizePass {
   private setarrayitem(op: Op): boolean {
     const v = this.virtualOf(op.args[0]!);
     if (v?.kind !== "array") return false;
-    const i = constIndex(this.rw.get(op.args[1]!), v.items.length);
     const value = this.rw.get(op.args[2]!);
+    // A store just past the end of a plain array appends to it (its length grows by one).
+    const index = this.rw.get(op.args[1]!);
+    if (!v.descr.typed && index instanceof Const && index.value === v.items.length && v.items.length < MAX_VIRTUAL_ARRAY) {
+      v.items.push(value);
+      this.count("virtualize-append");
+      return true;
+    }
+    const i = constIndex(index, v.items.length);
     if (i === null || (v.descr.typed && value.kind !== "n")) return false;
     v.items[i] = value;
     this.count("virtualize-setarrayitem");
@@ -406,7 +416,7 @@ class VirtualizePass {
       return x;
     }
     const fill = this.force(this.rw.get(v.fill));
-    v.alloc.args = [v.alloc.args[0]!, fill];
+    v.alloc.args = [Const.of(v.items.length), fill];
     this.rw.ops.push(v.alloc);
     v.items.forEach((item, i) => {
       const value = this.force(this.rw.get(item));

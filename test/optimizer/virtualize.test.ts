@@ -350,6 +350,31 @@ describe("virtualize: arrays", () => {
     `);
   });
 
+  it("appends to a plain array at its end (an array literal grown item by item), but not past it", () => {
+    const r = virt(trace`
+      # loop
+      [n0, p1]
+      p2 = new_array(0, undefined, descr=Array<number>)
+      setarrayitem(p2, 0, n0, descr=Array<number>)
+      setarrayitem(p2, 1, 5, descr=Array<number>)
+      n3 = arraylen(p2, descr=Array<number>)
+      n4 = getarrayitem(p2, 1, descr=Array<number>)
+      guard_true(true) [p2]
+      p5 = new_array(0, undefined, descr=Array<number>)
+      setarrayitem(p5, 2, n0, descr=Array<number>)
+      finish(n3, n4, p5)
+    `);
+    expect(r.text).toBe(trace`
+      # loop
+      [n0, p1]
+      guard_true(true) [p2] {p2 = Array<number>[n0, 5]}
+      p3 = new_array(0, undefined, descr=Array<number>)
+      setarrayitem(p3, 2, n0, descr=Array<number>)
+      finish(2, 5, p3)
+    `);
+    expect(r.rules["virtualize-append"]).toBe(2);
+  });
+
   it("applies a typed array's conversion to what it reads back", () => {
     const r = virt(trace`
       # loop
