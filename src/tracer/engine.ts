@@ -132,31 +132,32 @@ export class Engine implements DriverEngine {
   canEnterJit(_site: number, greens: unknown[], reds: unknown[]): EngineExit | null {
     if (this.tracing) return null;
     const cell = this.cell(greens);
-    this.forgetIfInvalidated(cell);
-    if (cell.code) return this.space.depth[0]! >= CALL_BUDGET ? null : this.run(cell, reds);
     cell.header = true;
-    if (cell.blacklisted || ++cell.counter < this.params.threshold || this.space.full) return null;
-    cell.counter = 0;
-    return this.traceFrom(cell, greens, reds, false);
+    return this.enterCell(cell, reds, false);
   }
 
   enterPortal(greens: unknown[], reds: unknown[]): EngineExit | null {
     if (this.tracing) return null;
-    return this.enterCell(this.cell(greens), reds);
+    return this.enterCell(this.cell(greens), reds, true);
   }
 
   /**
-   * A portal invocation starts at the merge point of `cell`: run its compiled code, or
-   * count the entry and trace from here once it is hot (a function entry, as RPython's
-   * jit_merge_point at the start of the portal). Null: interpret. Compiled code is not
+   * The interpreter is at the merge point of `cell` (at a guest loop's back edge, or
+   * when a portal invocation starts, `entry`): run its compiled code, or count the
+   * pass and trace from here once it is hot. Null: interpret. Compiled code is not
    * entered past the stack budget (CALL_BUDGET; see finishCall).
    */
-  private enterCell(cell: JitCell, reds: unknown[]): EngineExit | null {
+  private enterCell(cell: JitCell, reds: unknown[], entry: boolean): EngineExit | null {
     this.forgetIfInvalidated(cell);
     if (cell.code) return this.space.depth[0]! >= CALL_BUDGET ? null : this.run(cell, reds);
+    return this.countPass(cell, reds, entry);
+  }
+
+  /** Counts a pass through the merge point of `cell`, which has no code; traces from it once hot. */
+  private countPass(cell: JitCell, reds: unknown[], entry: boolean): EngineExit | null {
     if (cell.blacklisted || ++cell.counter < this.params.threshold || this.space.full) return null;
     cell.counter = 0;
-    return this.traceFrom(cell, cell.greens, reds, true);
+    return this.traceFrom(cell, cell.greens, reds, entry);
   }
 
   /**
@@ -204,7 +205,7 @@ export class Engine implements DriverEngine {
       let exit: EngineExit;
       if (!callee.compiled && r === -1 - callee.id) {
         const reds = this.storeInputs(callee.token);
-        exit = this.enterCell(cell, reds) ?? { done: false, values: [...cell.greens, ...reds] };
+        exit = this.enterCell(cell, reds, true) ?? { done: false, values: [...cell.greens, ...reds] };
       } else {
         const next = this.afterExit(r);
         exit = next instanceof TraceTree ? this.runFrom(next) : next;
@@ -445,11 +446,7 @@ export class Engine implements DriverEngine {
       // get hot otherwise), and trace from there once it is hot.
       const target = code.token.owner as JitCell;
       const redValues = this.storeInputs(code.token);
-      if (!target.blacklisted && ++target.counter >= this.params.threshold && !this.space.full) {
-        target.counter = 0;
-        return this.traceFrom(target, target.greens, redValues, false);
-      }
-      return { done: false, values: [...target.greens, ...redValues] };
+      return this.countPass(target, redValues, false) ?? { done: false, values: [...target.greens, ...redValues] };
     }
     const exit = this.space.exits[r]!;
     exit.failures++;

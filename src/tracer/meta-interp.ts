@@ -152,18 +152,26 @@ export class MetaInterp {
    */
   private vableInputs(frame: unknown): InputArg[] {
     const vinfo = this.vinfo!;
-    if (frame === null || typeof frame !== "object") throw new Abort("the virtualizable red is not an object");
-    const layout = vinfo.layoutOf(frame);
-    if (layout.some((n) => n < 0)) throw new Abort("a virtualizable array field does not hold an array");
-    this.checkLayout(this.token, layout);
+    const layout = this.frameLayout(frame, this.token);
+    const obj = frame as Record<string, unknown>; // an object: frameLayout checked it
     const fields = vinfo.fields.map((d) => new InputArg(d.kind));
     const arrays = vinfo.arrays.map((a, k) => ({
       box: null,
-      obj: (frame as Record<string, unknown>)[a.field.field] as unknown[],
+      obj: obj[a.field.field] as unknown[],
       items: Array.from({ length: layout[k]! }, () => new InputArg(a.items.itemKind)),
     }));
-    this.vable = { frame: this.inputs[vinfo.red]!, obj: frame, layout, fields, arrays };
-    return vableValues(this.vable) as InputArg[];
+    const vable: VableBoxes = { frame: this.inputs[vinfo.red]!, obj, layout, fields, arrays };
+    this.vable = vable;
+    return vableValues(vable) as InputArg[];
+  }
+
+  /** The layout of a virtualizable `frame` entering `token` (checked against the token's: see checkLayout). */
+  private frameLayout(frame: unknown, token: TargetToken): VableLayout {
+    if (frame === null || typeof frame !== "object") throw new Abort("the virtualizable red is not an object");
+    const layout = this.vinfo!.layoutOf(frame);
+    if (layout.some((n) => n < 0)) throw new Abort("a virtualizable array field does not hold an array");
+    this.checkLayout(token, layout);
+    return layout;
   }
 
   /** A jump to `token` passes the virtualizable in the current layout: the token's, if it has one. */
@@ -551,18 +559,10 @@ export class MetaInterp {
 
   private callCode(f: TraceFrame, code: JitCode, operands: readonly number[], d: number, methodName: string | null): void {
     const portal = this.unit.portal!;
-    if (methodName === null && code === this.unit.codes[portal.code] && portal.entries && this.frames.length < this.host.inlineDepthLimit) {
-      // A guest call: trace the callee's prologue, up to its merge point (see callAssembler).
-      const nf: TraceFrame = { code, pc: 0, regs: new Array(code.nregs), boxes: new Array(code.nregs), retDst: d, portalCall: true };
-      operands.forEach((a, i) => {
-        nf.regs[i] = this.value(f, a);
-        nf.boxes[i] = this.box(f, a);
-      });
-      this.frames.push(nf);
-      return;
-    }
-    if (this.shouldInline(code)) {
-      const nf: TraceFrame = { code, pc: 0, regs: new Array(code.nregs), boxes: new Array(code.nregs), retDst: d };
+    // A guest call: trace the callee's prologue, up to its merge point (see callAssembler).
+    const portalCall = methodName === null && code === this.unit.codes[portal.code] && portal.entries && this.frames.length < this.host.inlineDepthLimit;
+    if (portalCall || this.shouldInline(code)) {
+      const nf: TraceFrame = { code, pc: 0, regs: new Array(code.nregs), boxes: new Array(code.nregs), retDst: d, ...(portalCall ? { portalCall: true } : {}) };
       operands.forEach((a, i) => {
         nf.regs[i] = this.value(f, a);
         nf.boxes[i] = this.box(f, a);
@@ -629,10 +629,7 @@ export class MetaInterp {
     const vinfo = this.vinfo!;
     if (this.reachesVable(reds, redValues)) throw new Abort("a guest call gets the caller's virtualizable frame");
     const frame = redValues[vinfo.red];
-    if (frame === null || typeof frame !== "object") throw new Abort("the virtualizable red is not an object");
-    const layout = vinfo.layoutOf(frame);
-    if (layout.some((n) => n < 0)) throw new Abort("a virtualizable array field does not hold an array");
-    this.checkLayout(token, layout);
+    const layout = this.frameLayout(frame, token);
     const frameBox = reds[vinfo.red]!;
     if (this.vable) this.checkNotVable(frameBox, frame);
     const out: Value[] = vinfo.fields.map((d) => this.record("getfield", [frameBox], d));
