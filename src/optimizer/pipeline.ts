@@ -9,7 +9,8 @@
  *
  * `unroll` is not a walk of its own but a driver, as in RPython: for a loop trace it
  * peels one iteration (`unroll.ts`), runs the forward passes (every pass but `dce`) over
- * the two iterations, then closes the loop. Without it (or when peeling gives up) the
+ * the two iterations, then closes the loop; when that does not close, it tries again
+ * with two peeled iterations. Without it (or when peeling gives up) the
  * forward passes run over the trace as it is. After `virtualize` and `heap`, `rewrite`
  * and `pure` run a second time, over what their forwarding made equal (uncounted). `dce`
  * always runs last. A pass may take a third argument, the PassContext: `virtualize` is
@@ -47,6 +48,9 @@ export type PassName = (typeof PASSES)[number][0];
 /** The pass that drives the others over a peeled loop (see the file overview). */
 const UNROLL = "unroll";
 
+/** The most iterations peeled off a loop before giving up on peeling it. */
+const MAX_PEELS = 2;
+
 /** The names of every pass, in the order they run (typed as strings for option parsing). */
 export const ALL_PASSES: readonly string[] = [...PASSES.map(([name]) => name).filter((n) => n !== "dce"), UNROLL, "dce"];
 
@@ -76,12 +80,16 @@ export function optimize(trace: Trace, options: OptimizeOptions = {}): Trace {
   };
   let t: Trace | null = null;
   if (enable.includes(UNROLL) && isPeelable(trace)) {
-    // Rules counted while peeling count only if the peeled loop is kept.
-    const attempt = newOptStats();
-    const u = unroll(trace);
-    t = closeLoop(forward(u.trace, attempt, { peeled: true }), u, attempt);
-    if (t) for (const [rule, n] of attempt.rules) countRule(options.stats, rule, n);
-    else countRule(options.stats, "unroll-gave-up");
+    // Rules counted while peeling count only if the peeled loop is kept. When one
+    // peeled iteration does not close, a second one may: see unroll.ts.
+    for (let peels = 1; peels <= MAX_PEELS && !t; peels++) {
+      const attempt = newOptStats();
+      const u = unroll(trace, peels);
+      t = closeLoop(forward(u.trace, attempt, { peeled: true }), u, attempt);
+      if (t) for (const [rule, n] of attempt.rules) countRule(options.stats, rule, n);
+      if (t && peels > 1) countRule(options.stats, "unroll-peeled-again");
+    }
+    if (!t) countRule(options.stats, "unroll-gave-up");
   }
   t ??= forward(trace, options.stats, {});
   return enable.includes("dce") ? dce(t, options.stats) : t;

@@ -40,8 +40,22 @@
  * When the pairs are inconsistent, the body refers to a preamble value the pairs do
  * not cover (a pass created it), a phi's back-edge value is defined by no op (a virtual
  * that the body keeps virtual: see virtualize.ts), or a virtual of the first iteration
- * has a copy that the body allocates (the object would exist twice), peeling gives up
- * and the caller optimizes the loop without it. Bridges and entry traces are not peeled.
+ * has a copy that the body allocates (the object would exist twice), peeling gives up.
+ * Bridges and entry traces are not peeled.
+ *
+ * Peeling twice (RPython retraces a loop whose end state does not match its start; the
+ * same idea, by copy). A loop can need two iterations to settle: in
+ * `p = {x: i}; s = s + p.x; i = i + 1`, the record still in `p` when an iteration
+ * starts holds, in the first iteration, the box the loop was entered with (real) and in
+ * every later one the box the iteration before made (virtual). Peeled once, that field
+ * is a phi that enters real and comes around virtual, which cannot close. So when one
+ * peeled iteration does not close, the pipeline unrolls two: `BODY(i) BODY'(j)
+ * <boundary> BODY''(j')`, with pairs from each iteration to the next. Both sides of the
+ * boundary now see the field virtual; the body's phis are its fields' values, and a
+ * value of the first iteration that the body still refers to is a phi whose back-edge
+ * value is the second iteration's copy (itself a phi). The soundness argument is the
+ * same, one iteration further back. If two peels do not close either, the caller
+ * optimizes the loop without peeling (the jump then forces what is virtual).
  *
  * Virtuals: the forward passes include `virtualize`, which knows that the wide jump is
  * bookkeeping and forces nothing there. An object allocated in one iteration and read
@@ -55,9 +69,9 @@ import { type OptStats, countRule } from "./stats.js";
 
 /** A peeled loop, before the forward passes ran over it. */
 export interface Unrolled {
-  /** label(i) BODY(i) <boundary> BODY'(j) jump(j', W, W'): a straight line. */
+  /** label(i) BODY(i) … <boundary> BODY'(j) jump(j', W, W'): a straight line. */
   readonly trace: Trace;
-  /** The marker between the two iterations (a debug_merge_point found by identity). */
+  /** The marker between the preamble and the body (a debug_merge_point found by identity). */
   readonly boundary: LocationDescr;
   /** How many values W (and W') the wide jump carries after the loop's own arguments. */
   readonly pairs: number;
@@ -82,30 +96,49 @@ export function isPeelable(trace: Trace): boolean {
   );
 }
 
-/** Unrolls a peelable loop into two iterations (see the file overview). */
-export function unroll(trace: Trace): Unrolled {
+/**
+ * Unrolls a peelable loop into `peels` preamble iterations and the body (see the file
+ * overview). The wide jump pairs the values of each preamble iteration with their copies
+ * one iteration later, so a body that refers to a value of an earlier preamble iteration
+ * finds what it became.
+ */
+export function unroll(trace: Trace, peels = 1): Unrolled {
   const ops = trace.ops;
   const label = ops[0]!;
   const jump = ops[ops.length - 1]!;
   const body = ops.slice(1, -1);
-  const copyOf = new Map<Value, Value>();
-  trace.inputs.forEach((input, k) => copyOf.set(input, jump.args[k]!));
-  const c = (v: Value): Value => (v instanceof Const ? v : (copyOf.get(v) ?? v));
   const boundary = new LocationDescr("peeled loop body");
-  const out: Op[] = [label, ...body, new Op("debug_merge_point", [], boundary)];
-  for (const op of body) {
-    const copy = new Op(op.name, op.args.map(c), op.descr);
-    if (op.snapshot) copy.snapshot = op.snapshot.map(c);
-    if (op.kind !== "-") copyOf.set(op, copy);
-    out.push(copy);
+  const out: Op[] = [label];
+  // The values of each iteration in one order: its inputs, then its op results.
+  const iterations: Value[][] = [];
+  let inputs: readonly Value[] = trace.inputs;
+  for (let it = 0; it <= peels; it++) {
+    if (it === peels) out.push(new Op("debug_merge_point", [], boundary));
+    const copyOf = new Map<Value, Value>();
+    trace.inputs.forEach((input, k) => copyOf.set(input, inputs[k]!));
+    const c = (v: Value): Value => (v instanceof Const ? v : (copyOf.get(v) ?? v));
+    const values: Value[] = [...inputs];
+    for (const op of body) {
+      let now = op;
+      if (it > 0) {
+        now = new Op(op.name, op.args.map(c), op.descr);
+        if (op.snapshot) now.snapshot = op.snapshot.map(c);
+        copyOf.set(op, now);
+      }
+      if (op.kind !== "-") values.push(now);
+      out.push(now);
+    }
+    iterations.push(values);
+    inputs = jump.args.map(c);
   }
-  // W: every value of the first iteration (inputs and op results); W': their copies.
-  const firstValues: Value[] = [...trace.inputs, ...body.filter((op) => op.kind !== "-")];
-  out.push(new Op("jump", [...jump.args.map(c), ...firstValues, ...firstValues.map(c)], jump.descr));
+  // W: the values of every iteration but the last; W': their copies one iteration later.
+  const earlier = iterations.slice(0, -1).flat();
+  const later = iterations.slice(1).flat();
+  out.push(new Op("jump", [...inputs, ...earlier, ...later], jump.descr));
   return {
     trace: new Trace(trace.inputs.slice(), out, "loop", trace.title),
     boundary,
-    pairs: firstValues.length,
+    pairs: earlier.length,
     token: label.descr as TargetToken,
   };
 }

@@ -59,7 +59,9 @@
  * and the body allocates nothing — RPython's *virtual state*, here a consequence of
  * peeling by copy-substitution. When a phi would have to carry a virtual itself (a
  * preamble value that the body uses is a virtual one iteration later), `closeLoop`
- * refuses and the loop is optimized without peeling, where the jump forces it.
+ * refuses; the pipeline then peels two iterations, where such a value is usually
+ * virtual on both sides (see unroll.ts), and failing that optimizes the loop without
+ * peeling, where the jump forces it.
  *
  * Why that is sound: the body stands for every iteration after the first, so each of
  * its virtuals must be forced at most once over the iterations. A virtual allocated in
