@@ -81,6 +81,20 @@ describe("tsjit CLI", () => {
     expect(text).toMatch(/^# loop bf: pc=\d+ '.' \(optimized\)$/m);
     expect(text).toMatch(/^debug_merge_point\("pc=\d+ '.'"\)$/m);
   });
+  it("--log-js writes the JavaScript of every compiled function; without a file name it is a usage error", () => {
+    const log = join(tmp, "hello.js");
+    const r = runCli(["run", "bf", hello, "--threshold", "2", "--log-js", log]);
+    expect(r.status).toBe(0);
+    const text = readFileSync(log, "utf8");
+    expect(text).toMatch(/^\/\/ Loop0 \(tree 0\)\n/);
+    expect(text).toMatch(/^return function Loop0\(\) \{$/m);
+    // A loop tree's guard exits set the exit variables and break to the one handler.
+    expect(text).toMatch(/o0 = [^;]+; .*g = \d+; break q;/);
+    expect(text).toMatch(/if \(g >= 0\) \{ X\[0\] = o0;.* r = x\(g, W\); \}/);
+    const bad = runCli(["run", "bf", hello, "--log-js"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--log-js needs a file name/);
+  });
 });
 
 // A read past the end of an array is undefined, under the JIT as without it, although

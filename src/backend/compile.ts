@@ -17,7 +17,8 @@
  * bridge traced from that guard, inlined (so a bridge that goes back to its loop is a
  * `continue`), or else the exit: the guard's fail arguments go into `X`, and `x(i)`
  * calls the bridge compiled on its own for that guard if there is one, else returns the
- * guard's index i in the engine's exit table. A new bridge is first compiled on its own
+ * guard's index i in the engine's exit table. (In a loop or entry tree the exit goes
+ * through locals to one handler that does this: see exitCode.) A new bridge is first compiled on its own
  * (cheap: a small function); once called `inlineAfter` times it is inlined into its
  * guard's tree, whose function is recompiled — unless the tree is past `limit` ops (V8
  * stops optimizing very large functions, and recompiling a hot one sends it back to V8's
@@ -181,6 +182,8 @@ export class CodeSpace {
   onCallExit: (callee: TraceTree, r: number) => unknown = () => {
     throw new Error("backend: no engine to finish a guest call");
   };
+  /** Called with every tree (loop, entry or bridge) each time it is (re)compiled. */
+  onCompiled: ((tree: TraceTree) => void) | null = null;
   /** `c(callee, r)` in compiled code: see onCallExit. */
   readonly callExitFn = (callee: TraceTree, r: number): unknown => this.onCallExit(callee, r);
   /** Calls of each out-of-line bridge so far, by exit index. */
@@ -316,6 +319,7 @@ export class CodeSpace {
     tree.name = name;
     new FunctionCompiler(this, tree, name).compile();
     if (tree.attachedAt >= 0) this.bridges[tree.attachedAt] = tree.fn;
+    this.onCompiled?.(tree);
   }
 }
 
@@ -332,6 +336,8 @@ class FunctionCompiler {
   private readonly names = new Map<Value, string>();
   private readonly lines: string[] = [];
   private temp = 0;
+  /** How many `o` variables the guard exits of a loop or entry tree use (see exitCode). */
+  private exitVars = 0;
 
   constructor(
     private readonly space: CodeSpace,
@@ -351,16 +357,21 @@ class FunctionCompiler {
       // A loop or entry tree starts over at `e` when something jumps to it. Every way out
       // (a guard's exit, a call into another tree) sets `r` and breaks out of `q` to the
       // one place that decides between starting over and returning.
-      this.lines.push("  e: for (;;) {", "    let r;", "    q: {");
+      this.lines.push("  e: for (;;) {", "    let r, g = -1;", "", "    q: {");
       indent = "      ";
       scope.push({ token: tree.token, js: "e", vars: inputs });
       const first = ops[0];
       if (first?.name === "label" && first.descr === tree.token && first.args.every((a, i) => a === tree.root.inputs[i])) ops = ops.slice(1);
     }
+    const declareAt = this.lines.length - 2;
     this.emitOps(ops, indent, scope);
     if (tree.family === null) {
+      const outs = Array.from({ length: this.exitVars }, (_, i) => `o${i}`);
+      if (outs.length) this.lines[declareAt] = `    let ${outs.join(", ")};`;
+      else this.lines.splice(declareAt, 1);
+      const stores = outs.map((o, i) => `X[${i}] = ${o};`).join(" ");
       const reload = inputs.map((v, i) => `${v} = X[${i}];`).join(" ");
-      this.lines.push("    }", `    if (r === ${-1 - tree.id}) { ${reload} continue e; }`, "    return r;", "  }");
+      this.lines.push("    }", `    if (g >= 0) { ${stores} r = x(g, W); }`, `    if (r === ${-1 - tree.id}) { ${reload} continue e; }`, "    return r;", "  }");
     }
     // Constants are bound once, outside the function, so V8 sees them as constants; W is
     // the weight of the function's frame (see STACK_BUDGET).
@@ -527,19 +538,29 @@ class FunctionCompiler {
     this.emitOps(bridge.ops, indent, scope);
   }
 
-  /** The exit: fail arguments into `X`, then the guard's out-of-line bridge if any, else return. */
+  /**
+   * The exit: fail arguments into `X`, then the guard's out-of-line bridge if any, else
+   * return. In a loop or entry tree the exit only sets the variables `o0…` and the exit
+   * index `g` and breaks to the handler after `q`, which stores them into `X` and calls
+   * `x`. Why not store right there: a store or a call that never ran has no type
+   * feedback, and TurboFan (V8 12) then keeps every float it takes boxed as a heap
+   * number throughout the loop, allocating one per iteration (measured: a loop summing
+   * doubles runs 2.8x slower). Assigning a local costs nothing of the kind.
+   */
   private exitCode(guard: Op, indent: string): void {
     const snapshot = guard.snapshot!;
     const slots = new Map<Value, number>();
-    const writes: string[] = [];
-    snapshot.failArgs().forEach((v, i) => {
-      slots.set(v, i);
-      writes.push(`X[${i}] = ${this.val(v)};`);
-    });
+    const failArgs = snapshot.failArgs();
+    failArgs.forEach((v, i) => slots.set(v, i));
     const index = this.space.exitOf(guard, this.tree, slots).index;
+    if (this.tree.family === null) {
+      this.exitVars = Math.max(this.exitVars, failArgs.length);
+      this.lines.push(`${indent}${failArgs.map((v, i) => `o${i} = ${this.val(v)}; `).join("")}g = ${index}; break q;`);
+      return;
+    }
     // x(i): the out-of-line bridge of exit i if it has one, else the exit itself (kept
     // out of line so that the many guards that never fail cost little code).
-    this.lines.push(`${indent}${writes.join(" ")} ${this.leave(`x(${index}, W)`)}`);
+    this.lines.push(`${indent}${failArgs.map((v, i) => `X[${i}] = ${this.val(v)}; `).join("")}${this.leave(`x(${index}, W)`)}`);
   }
 }
 

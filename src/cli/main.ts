@@ -2,7 +2,8 @@
  * @fileoverview The `tsjit` command.
  *
  *     tsjit run <interpreter> <program> [--no-jit] [--threshold N] [--log FILE] [--stats]
- *                                       [--jit-param name=value[,name=value…]] [-- guest args]
+ *                                       [--log-js FILE] [--jit-param name=value[,name=value…]]
+ *                                       [-- guest args]
  *     tsjit check <interpreter>
  *
  * `<interpreter>` is the name of a folder of `interpreters/` (its `interp.ts` is the
@@ -27,7 +28,7 @@ const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 const USAGE = `usage:
   tsjit run <interpreter> <program> [--no-jit] [--threshold N] [--log FILE] [--stats]
-                                    [--jit-param name=value,...] [-- guest args...]
+                                    [--log-js FILE] [--jit-param name=value,...] [-- guest args...]
   tsjit check <interpreter>
 
 <interpreter> is a folder name under interpreters/ (e.g. bf) or a path to an entry module.
@@ -41,6 +42,8 @@ interface RunOptions {
   jit: boolean;
   params: JitParams;
   log: string | null;
+  /** Where the JavaScript of every compiled function goes (--log-js). */
+  logJs: string | null;
   stats: boolean;
   guestArgs: string[];
 }
@@ -98,6 +101,7 @@ function parseRun(argv: string[]): RunOptions {
   const positional: string[] = [];
   let jit = true;
   let log: string | null = null;
+  let logJs: string | null = null;
   let stats = false;
   let guestArgs: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -108,9 +112,11 @@ function parseRun(argv: string[]): RunOptions {
     } else if (a === "--no-jit") jit = false;
     else if (a === "--stats") stats = true;
     else if (a === "--threshold") params.threshold = Math.max(1, parseInt10(a, argv[++i]));
-    else if (a === "--log") {
-      log = argv[++i] ?? null;
-      if (!log) throw new UsageError("--log needs a file name");
+    else if (a === "--log" || a === "--log-js") {
+      const file = argv[++i];
+      if (!file) throw new UsageError(`${a} needs a file name`);
+      if (a === "--log") log = file;
+      else logJs = file;
     } else if (a === "--jit-param") {
       const spec = argv[++i];
       if (!spec) throw new UsageError("--jit-param needs name=value");
@@ -119,7 +125,7 @@ function parseRun(argv: string[]): RunOptions {
     else positional.push(a);
   }
   if (positional.length !== 2) throw new UsageError("run needs an interpreter and a program");
-  return { interpreter: positional[0]!, program: positional[1]!, jit, params, log, stats, guestArgs };
+  return { interpreter: positional[0]!, program: positional[1]!, jit, params, log, logJs, stats, guestArgs };
 }
 
 /** The entry module of an interpreter given by name or path. */
@@ -137,9 +143,12 @@ async function run(o: RunOptions): Promise<number> {
   if (!existsSync(o.program)) throw new UsageError(`program not found: ${o.program}`);
   const source = readFileSync(o.program, "utf8");
   const translation = await translate(interpreterEntry(o.interpreter));
-  const logFile = o.log;
-  if (logFile) writeFileSync(logFile, "");
-  const loaded = await loadInterpreter(translation, o.jit ? o.params : null, logFile ? (s) => appendFileSync(logFile, s + "\n") : null);
+  const appender = (file: string | null): ((s: string) => void) | null => {
+    if (!file) return null;
+    writeFileSync(file, "");
+    return (s) => appendFileSync(file, s + "\n");
+  };
+  const loaded = await loadInterpreter(translation, o.jit ? o.params : null, appender(o.log), appender(o.logJs));
   const main = loaded.entry["main"];
   if (typeof main !== "function") throw new UsageError(`${o.interpreter}: the entry module does not export a main(source, args) function`);
   let status = 0;

@@ -119,8 +119,11 @@ export class Engine implements DriverEngine {
     readonly params: JitParams,
     /** Receives every trace as text (unoptimized and optimized), or null. */
     private readonly log: ((text: string) => void) | null = null,
+    /** Receives the JavaScript of every compiled function, each time it is compiled, or null. */
+    logJs: ((text: string) => void) | null = null,
   ) {
     this.space = new CodeSpace(params.treeLimit, params.inlineAfter, params.maxTrees);
+    if (logJs) this.space.onCompiled = (tree) => logJs(`// ${tree.name} (tree ${tree.id})\n${tree.source}\n`);
     const portal = unit.codes[unit.portal!.code]!;
     this.portalFn = unit.consts[-portal.fnConst - 1] as (...args: unknown[]) => unknown;
     this.portalParams = new Array<undefined>(portal.nparams).fill(undefined);

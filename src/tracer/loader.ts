@@ -23,7 +23,12 @@ export interface LoadedInterpreter {
 }
 
 /** Imports `t` in the given mode; with the JIT on, wires the engine. */
-export async function loadInterpreter(t: Translation, jit: JitParams | null, log: ((s: string) => void) | null): Promise<LoadedInterpreter> {
+export async function loadInterpreter(
+  t: Translation,
+  jit: JitParams | null,
+  log: ((s: string) => void) | null,
+  logJs: ((s: string) => void) | null = null,
+): Promise<LoadedInterpreter> {
   const variant = jit ? "jit" : "nojit";
   const entry = (await import(pathToFileURL(join(t.dir, variant, t.entry)).href)) as Record<string, unknown>;
   if (!jit) return { entry, engine: null };
@@ -39,7 +44,7 @@ export async function loadInterpreter(t: Translation, jit: JitParams | null, log
   for (const code of unit.codes) code.liveIn = computeLiveness(code).map((l) => Int32Array.from(l));
   if (!unit.portal) return { entry, engine: null };
   const driver = unit.consts[unit.portal.driverConst] as hints.JitDriver<string, string>;
-  const engine = new Engine(unit, driver, jit, log);
+  const engine = new Engine(unit, driver, jit, log, logJs);
   driver.$engine = engine;
   return { entry, engine };
 }
