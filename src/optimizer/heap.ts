@@ -56,6 +56,16 @@
  * (entries, allocations, bounds) is forgotten: the loop body is also entered from its
  * back edge, where the label's arguments are other values and none of it is known.
  *
+ * A peeled loop (`PassContext.boundary`): at the end of the preamble the pending writes
+ * to objects the trace allocated are forced (nothing is forgotten). Such a write, if the
+ * first iteration delayed it to the end of the body, would there store (on phis), every
+ * iteration, what the iteration before had stored already: each iteration's object is
+ * another one, so the body's own write does not replace it (a box stored into a global
+ * got its field written twice). A delayed write to an object that existed before, such
+ * as `tape.pos`, is usually replaced by the body's own write, so it stays delayed and
+ * costs nothing. Writes to a fresh object never alias another pending write, so forcing
+ * them alone keeps the order of writes that matters.
+ *
  * The pass builds a new trace with a TraceRewriter; its input is not modified.
  */
 
@@ -64,7 +74,7 @@ import { type OpName, opInfo } from "../ir/ops.js";
 import { executeOp } from "../ir/semantics.js";
 import { Const, InputArg, Op, type PendingWrite, Snapshot, type Trace, type Value } from "../ir/trace.js";
 import { simplifyAlgebra } from "./algebra.js";
-import { TraceRewriter, ValueKeys } from "./rewriter.js";
+import { type PassContext, TraceRewriter, ValueKeys } from "./rewriter.js";
 import { type OptStats, countRule } from "./stats.js";
 
 /** How a typed array converts a stored number: ops applied in turn with a constant. */
@@ -164,6 +174,7 @@ class HeapPass {
   constructor(
     trace: Trace,
     private readonly stats: OptStats | undefined,
+    private readonly context: PassContext,
   ) {
     this.rw = new TraceRewriter(trace);
   }
@@ -187,7 +198,13 @@ class HeapPass {
       else if (op.name === "arraylen" && d instanceof ArrayDescr) this.arraylen(op, d);
       else if (info.guard) this.guard(op);
       else if ((info.call && !info.pure) || info.heapRead || info.heapWrite) this.call(op);
-      else if (info.final || op.name === "label") {
+      else if (op.name === "debug_merge_point" && op.descr === this.context.boundary) {
+        // The end of the preamble: what it still delays to objects it allocated is
+        // written here, once, rather than by every iteration of the body (see the file
+        // overview).
+        this.forceWhere((w) => this.allocated.has(w.obj));
+        this.emit(op);
+      } else if (info.final || op.name === "label") {
         this.forceAll();
         if (op.name === "label") this.forgetAll();
         this.emit(op);
@@ -483,6 +500,6 @@ class HeapPass {
 }
 
 /** The heap pass: load/store forwarding and lazy field writes. */
-export function heap(trace: Trace, stats?: OptStats): Trace {
-  return new HeapPass(trace, stats).run();
+export function heap(trace: Trace, stats?: OptStats, context: PassContext = {}): Trace {
+  return new HeapPass(trace, stats, context).run();
 }

@@ -24,7 +24,8 @@ import { intbounds } from "./intbounds.js";
 import { cse } from "./pure.js";
 import { rewrite } from "./rewrite.js";
 import { closeLoop, isPeelable, unroll } from "./unroll.js";
-import { type PassContext, virtualize } from "./virtualize.js";
+import { type PassContext } from "./rewriter.js";
+import { virtualize } from "./virtualize.js";
 import { type OptStats, countRule, formatOptStats, newOptStats, ruleCount } from "./stats.js";
 
 export { type OptStats, countRule, formatOptStats, newOptStats, ruleCount };
@@ -85,7 +86,7 @@ export function optimize(trace: Trace, options: OptimizeOptions = {}): Trace {
     for (let peels = 1; peels <= MAX_PEELS && !t; peels++) {
       const attempt = newOptStats();
       const u = unroll(trace, peels);
-      t = closeLoop(forward(u.trace, attempt, { peeled: true }), u, attempt);
+      t = closeLoop(forward(u.trace, attempt, { peeled: true, boundary: u.boundary }), u, attempt);
       if (t) for (const [rule, n] of attempt.rules) countRule(options.stats, rule, n);
       if (t && peels > 1) countRule(options.stats, "unroll-peeled-again");
     }

@@ -17,7 +17,8 @@
  *   `guard_value(x, C)` makes x the constant C for the rest of the trace (arguments and
  *   resume data alike), `guard_true(b)` on a boolean makes b `true`, `guard_true(x ===
  *   C)` makes x C, and class / null-ness / truthiness facts make later guards that they
- *   imply redundant.
+ *   imply redundant; so do they decide `eq(x, null)` and `ne(x, null)` of a value known
+ *   non-null (an allocation, or past a guard).
  *
  * Facts from guards are forgotten at a `label`: a label starts a new loop body whose
  * values arrive through the label's arguments. The pass builds a new trace (see
@@ -113,6 +114,12 @@ class RewritePass {
         break;
       }
       if (info.call) break;
+      const nullTest = this.nullTest(spec);
+      if (nullTest !== null) {
+        this.count("null-test-known");
+        this.rw.replace(op, Const.of(nullTest));
+        return;
+      }
       const s = simplifyAlgebra(spec, (v) => this.rw.get(v));
       if (!s) break;
       this.count(s.rule);
@@ -123,6 +130,19 @@ class RewritePass {
       spec = s.op;
     }
     this.rw.emit(op, spec.name, spec.args, spec.descr);
+  }
+
+  /**
+   * `eq(x, null)` / `ne(x, null)` (either order) when x is known to be neither null nor
+   * undefined (an allocation, or past a guard): the answer, else null. (Known `== null`
+   * decides nothing: x may be undefined.)
+   */
+  private nullTest(spec: OpSpec): boolean | null {
+    if (spec.name !== "eq" && spec.name !== "ne") return null;
+    const [a, b] = spec.args;
+    const x = a instanceof Const && a.value === null ? b : b instanceof Const && b.value === null ? a : null;
+    if (!x || x instanceof Const || !this.facts.nonnull.has(x)) return null;
+    return spec.name === "ne";
   }
 
   /** Reads of immutable data of constant objects fold; other reads stay. */

@@ -13,7 +13,7 @@
  * virtuals named only in resume data) map to themselves.
  */
 
-import { type Descr } from "../ir/descr.js";
+import { type Descr, type LocationDescr } from "../ir/descr.js";
 import { type OpName, opInfo } from "../ir/ops.js";
 import { Const, Op, Trace, type Value } from "../ir/trace.js";
 
@@ -114,4 +114,12 @@ export class ValueKeys {
     if (id === undefined) this.ids.set(x, (id = this.ids.size));
     return id;
   }
+}
+
+/** What a pass may be told about the trace it optimizes. */
+export interface PassContext {
+  /** The trace is a peeled loop whose final jump only carries unroll's value pairs. */
+  readonly peeled?: boolean;
+  /** In a peeled loop: the descr of the debug_merge_point between preamble and body. */
+  readonly boundary?: LocationDescr;
 }

@@ -81,17 +81,12 @@ import { opInfo } from "../ir/ops.js";
 import { executeOp } from "../ir/semantics.js";
 import { Const, Op, Snapshot, type Trace, type Value, type VirtualDesc } from "../ir/trace.js";
 import { CONVERSIONS } from "./heap.js";
-import { TraceRewriter } from "./rewriter.js";
+import { type PassContext, TraceRewriter } from "./rewriter.js";
 import { type OptStats, countRule } from "./stats.js";
 
 /** The longest array that is kept virtual (longer ones are allocated as usual). */
 export const MAX_VIRTUAL_ARRAY = 64;
 
-/** What a pass may be told about the trace it optimizes. */
-export interface PassContext {
-  /** The trace is a peeled loop whose final jump only carries unroll's value pairs. */
-  readonly peeled?: boolean;
-}
 
 interface VirtualObject {
   readonly kind: "object";

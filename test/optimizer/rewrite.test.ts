@@ -183,6 +183,36 @@ describe("rewrite: immutable reads of constants", () => {
 });
 
 describe("rewrite: guards", () => {
+  it("decides a null test of an allocation or of a value past guard_nonnull, not past eq(x, null)", () => {
+    const r = opt(
+      trace`
+        # entry
+        [p0]
+        p1 = new(descr=Box)
+        b2 = eq(p1, null)
+        b3 = ne(null, p1)
+        guard_true(b3) [run@1: p0]
+        b4 = eq(p0, null)
+        guard_false(b4) [run@1: p0]
+        guard_nonnull(p0) [run@2: p0]
+        b5 = ne(p0, null)
+        finish(b2, b5)
+      `,
+      REWRITE,
+    );
+    // p0 !== null does not make p0 != null (it may be undefined): guard_nonnull stays.
+    expect(r.text).toBe(trace`
+      # entry
+      [p0]
+      p1 = new(descr=Box)
+      b2 = eq(p0, null)
+      guard_false(b2) [run@1: p0]
+      guard_nonnull(p0) [run@2: p0]
+      finish(false, true)
+    `);
+    expect(r.rules["null-test-known"]).toBe(3);
+  });
+
   it("removes guards that pass on constants and keeps those that always fail", () => {
     const r = opt(
       trace`

@@ -251,6 +251,58 @@ describe("unroll: fields carried around the loop", () => {
   });
 });
 
+describe("unroll: an object made every iteration and stored", () => {
+  // tiny's module-level loop: each iteration boxes its counter and stores the box into
+  // the globals. The preamble's delayed write to its own box is forced at the end of the
+  // preamble; were it delayed to the end of the body, the body would write the previous
+  // iteration's box again (on a phi) every iteration. The body's load of the stored box
+  // is forwarded, so its null test folds (an allocation is never null).
+  it("writes each box's field once, in its own iteration; the null test of the box folds", () => {
+    const r = peel(
+      trace`
+        # loop
+        [p0, n1]
+        label(p0, n1, descr=Loop0)
+        p2 = getarrayitem(p0, 1, descr=Array<Box>)
+        b3 = eq(p2, null)
+        guard_false(b3) [run@1: p0]
+        n4 = getfield(p2, descr=Box.value)
+        n5 = num_add(n4, 1)
+        p6 = new(descr=Box)
+        setfield(p6, n5, descr=Box.value)
+        setarrayitem(p0, 1, p6, descr=Array<Box>)
+        b7 = num_lt(n5, n1)
+        guard_true(b7) [run@2: p0]
+        jump(p0, n1, descr=Loop0)
+      `,
+      ["rewrite", "pure", "virtualize", "heap", "unroll", "dce"],
+    );
+    expect(r.text).toBe(trace`
+      # loop
+      [p0, n1]
+      label(p0, n1, descr=Loop0)
+      p2 = getarrayitem(p0, 1, descr=Array<Box>)
+      b3 = eq(p2, null)
+      guard_false(b3) [run@1: p0]
+      n4 = getfield(p2, descr=Box.value)
+      n5 = num_add(n4, 1)
+      p6 = new(descr=Box)
+      setarrayitem(p0, 1, p6, descr=Array<Box>)
+      b7 = num_lt(n5, n1)
+      guard_true(b7) [run@2: p0] {setfield(p6, n5, descr=Box.value)}
+      setfield(p6, n5, descr=Box.value)
+      label(n5, descr=Loop0.body)
+      n8 = num_add(n5, 1)
+      p9 = new(descr=Box)
+      setarrayitem(p0, 1, p9, descr=Array<Box>)
+      b10 = num_lt(n8, n1)
+      guard_true(b10) [run@2: p0] {setfield(p9, n8, descr=Box.value)}
+      setfield(p9, n8, descr=Box.value)
+      jump(n8, descr=Loop0.body)
+    `);
+  });
+});
+
 describe("unroll: invariant guards", () => {
   // p0 and p1 are passed to the jump unchanged. The body's copy of guard_class(p0) is
   // implied by the preamble's; its copy of guard_value(p1, K) is guard_value(K, K)
