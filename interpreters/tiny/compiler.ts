@@ -11,6 +11,14 @@
  * - `def` assigns the function to a global variable when it runs; it may only appear
  *   at the top level (possibly inside if/while), not inside another function.
  *
+ * Where a top-level variable lives: only functions can see the difference between a
+ * global and a local of the top level's frame, and they only read globals by name. So
+ * a top-level variable that no function names (and that no `def` defines) is stored in
+ * the top level's frame, as a local, rather than in the globals array; reading it
+ * before it is assigned is still "name 'x' is not defined". This is what lets the JIT
+ * keep a top-level loop's variables in trace values (the frame is virtualizable), as it
+ * does a function's; a boxed number stored into the globals array escapes.
+ *
  * Errors found here (return outside a function, break outside a loop, misused built-ins,
  * ...) are reported like syntax errors, with line and column.
  */
@@ -42,7 +50,92 @@ const STACK_EFFECT: Readonly<Record<number, number>> = {
 export function compileProgram(source: string): Code {
   const body = parse(source);
   const globals = new Globals();
-  return new CodeBuilder("<module>", [], null, globals).compileBody(body, { line: 1, col: 1 });
+  return new CodeBuilder("<module>", [], body, globals, seenByFunctions(body)).compileBody(body, { line: 1, col: 1 });
+}
+
+/** The names that must be globals: those functions read, and those `def` defines. */
+function seenByFunctions(program: readonly Stmt[]): Set<string> {
+  const names = new Set<string>();
+  const expr = (e: Expr, locals: ReadonlySet<string>): void => {
+    switch (e.k) {
+      case "name":
+        if (!locals.has(e.name)) names.add(e.name);
+        return;
+      case "binary":
+      case "logic":
+        expr(e.left, locals);
+        expr(e.right, locals);
+        return;
+      case "neg":
+      case "not":
+        expr(e.operand, locals);
+        return;
+      case "call":
+        expr(e.callee, locals);
+        for (const a of e.args) expr(a, locals);
+        return;
+      case "field":
+        expr(e.obj, locals);
+        return;
+      case "record":
+        for (const f of e.fields) expr(f.value, locals);
+        return;
+      default:
+        return;
+    }
+  };
+  const stmts = (body: readonly Stmt[], locals: ReadonlySet<string> | null): void => {
+    for (const s of body) {
+      switch (s.k) {
+        case "def": {
+          names.add(s.name);
+          stmts(s.body, new Set([...s.params.map((p) => p.name), ...assignedNames(s.body)]));
+          break;
+        }
+        case "if":
+          if (locals) expr(s.cond, locals);
+          stmts(s.then, locals);
+          stmts(s.orelse, locals);
+          break;
+        case "while":
+          if (locals) expr(s.cond, locals);
+          stmts(s.body, locals);
+          break;
+        case "expr":
+          if (locals) expr(s.expr, locals);
+          break;
+        case "assign":
+          if (locals) {
+            expr(s.value, locals);
+            if (s.target.k !== "name") expr(s.target, locals);
+          }
+          break;
+        case "return":
+          if (locals && s.value) expr(s.value, locals);
+          break;
+        default:
+          break;
+      }
+    }
+  };
+  stmts(program, null);
+  return names;
+}
+
+/** Every name assigned (`name = …`) anywhere in `body`, in order of first assignment. */
+function assignedNames(body: readonly Stmt[]): string[] {
+  const out: string[] = [];
+  const visit = (stmts: readonly Stmt[]): void => {
+    for (const s of stmts) {
+      if (s.k === "assign" && s.target.k === "name" && !out.includes(s.target.name)) out.push(s.target.name);
+      else if (s.k === "if") {
+        visit(s.then);
+        visit(s.orelse);
+      } else if (s.k === "while") visit(s.body);
+    }
+  };
+  visit(body);
+  return out;
 }
 
 interface Loop {
@@ -61,35 +154,29 @@ class CodeBuilder {
   private readonly loops: Loop[] = [];
   private depth = 0;
   private maxDepth = 0;
-  /** Local variable -> slot; null at the top level (every name is global). */
-  private readonly locals: Map<string, number> | null;
+  /** Local variable -> slot. */
+  private readonly locals = new Map<string, number>();
+  /** True for the top level: names that are not its locals are globals. */
+  private readonly topLevel: boolean;
 
+  /**
+   * A function's code (`mustBeGlobal` null), or the top level's, whose locals are the
+   * variables it assigns that are not in `mustBeGlobal` (see the file overview).
+   */
   constructor(
     private readonly name: string,
     private readonly params: readonly (Pos & { readonly name: string })[],
-    body: readonly Stmt[] | null,
+    body: readonly Stmt[],
     private readonly globals: Globals,
+    mustBeGlobal: ReadonlySet<string> | null = null,
   ) {
-    if (body === null) {
-      this.locals = null;
-      return;
-    }
-    this.locals = new Map();
+    this.topLevel = mustBeGlobal !== null;
     for (const p of params) {
       checkAssignable(p.name, p);
       if (this.locals.has(p.name)) throw syntaxError(p.line, p.col, `duplicate parameter '${p.name}'`);
       this.locals.set(p.name, this.locals.size);
     }
-    const visit = (stmts: readonly Stmt[]): void => {
-      for (const s of stmts) {
-        if (s.k === "assign" && s.target.k === "name" && !this.locals!.has(s.target.name)) this.locals!.set(s.target.name, this.locals!.size);
-        else if (s.k === "if") {
-          visit(s.then);
-          visit(s.orelse);
-        } else if (s.k === "while") visit(s.body);
-      }
-    };
-    visit(body);
+    for (const n of assignedNames(body)) if (!this.locals.has(n) && !mustBeGlobal?.has(n)) this.locals.set(n, this.locals.size);
   }
 
   compileBody(body: readonly Stmt[], end: Pos): Code {
@@ -98,7 +185,7 @@ class CodeBuilder {
     this.emit(LOAD_CONST, this.constant("None", w_None), last);
     this.emit(RETURN, 0, last);
     const localNames: string[] = [];
-    for (const [n, i] of this.locals ?? []) localNames[i] = n;
+    for (const [n, i] of this.locals) localNames[i] = n;
     return new Code(this.name, this.ops, this.args, this.lines, this.consts, this.names, this.shapes, this.params.length, localNames, this.maxDepth, this.globals);
   }
 
@@ -194,7 +281,7 @@ class CodeBuilder {
         return;
       }
       case "def": {
-        if (this.locals !== null) throw syntaxError(s.line, s.col, "functions can only be defined at the top level");
+        if (!this.topLevel) throw syntaxError(s.line, s.col, "functions can only be defined at the top level");
         checkAssignable(s.name, s);
         const code = new CodeBuilder(s.name, s.params, s.body, this.globals).compileBody(s.body, s);
         const fn = new W_Function(s.name, code);
@@ -203,7 +290,7 @@ class CodeBuilder {
         return;
       }
       case "return":
-        if (this.locals === null) throw syntaxError(s.line, s.col, "'return' outside a function");
+        if (this.topLevel) throw syntaxError(s.line, s.col, "'return' outside a function");
         if (s.value) this.expr(s.value);
         else this.emit(LOAD_CONST, this.constant("None", w_None), s);
         this.emit(RETURN, 0, s);
@@ -226,7 +313,7 @@ class CodeBuilder {
   }
 
   private store(name: string, at: Pos): void {
-    const local = this.locals?.get(name);
+    const local = this.locals.get(name);
     if (local !== undefined) this.emit(STORE_LOCAL, local, at);
     else this.emit(STORE_GLOBAL, this.globalSlot(name), at);
   }
@@ -249,7 +336,7 @@ class CodeBuilder {
         return;
       case "name": {
         if (BUILTIN_NAMES.includes(e.name)) throw syntaxError(e.line, e.col, `'${e.name}' is a built-in function; it can only be called`);
-        const local = this.locals?.get(e.name);
+        const local = this.locals.get(e.name);
         if (local !== undefined) this.emit(LOAD_LOCAL, local, e);
         else this.emit(LOAD_GLOBAL, this.globalSlot(e.name), e);
         return;

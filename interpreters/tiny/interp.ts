@@ -68,6 +68,13 @@ export class Frame {
   }
 }
 
+/** Reading local `slot` before it was assigned (the top level's locals are its variables). */
+function unassigned(code: Code, slot: number): RuntimeError {
+  const name = code.localNames[slot]!;
+  if (code.name === "<module>") return new RuntimeError("name '" + name + "' is not defined");
+  return new RuntimeError("local variable '" + name + "' used before assignment");
+}
+
 /** How a merge point prints in trace logs: `fib:12 LOAD_LOCAL 0`. */
 function printableLocation(pc: number, code: Code): string {
   return describeInstruction(code, pc);
@@ -103,7 +110,7 @@ function run(code: Code, frame: Frame): W_Root {
           break;
         case LOAD_LOCAL: {
           const v = frame.locals[arg];
-          if (v === null) throw new RuntimeError("local variable '" + code.localNames[arg]! + "' used before assignment");
+          if (v === null) throw unassigned(code, arg);
           frame.push(v);
           break;
         }
