@@ -8,7 +8,7 @@
  * compile the calls, read from `--stats` and `--log`.
  */
 
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -101,5 +101,60 @@ describe("guest calls: deep recursion and guard failures in callees", () => {
       expect(r.stderr).toMatch(/^error: line 5 in down: maximum call depth exceeded \(1000 nested calls\)\n$/m);
       expect(assemblerStats(r.stderr).calls).toBeGreaterThan(0);
     }
+  });
+});
+
+describe("guest calls: inlining", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsjit-inline-"));
+  const program = (name: string, text: string): string => {
+    const path = join(dir, `${name}.tiny`);
+    writeFileSync(path, text);
+    return path;
+  };
+  const loopCalling = (callee: string): string => `${callee}
+i = 0
+s = 0
+while i < 3000:
+    s = s + f(i)
+    i = i + 1
+print(s)
+`;
+
+  it("a call of a small function in a loop is inlined: no call_assembler, and its frame and boxes are not allocated", () => {
+    const r = run(program("small", loopCalling("def f(x):\n    return x * 2 + 1\n")), "--threshold", "50");
+    expect(r.stdout).toBe("9000000\n");
+    const loop = optimized(r.log).find((t) => t.startsWith("# loop tiny: <module>"))!;
+    expect(loop).toContain('debug_merge_point("f:0 ');
+    const body = loop.slice(loop.search(/descr=Loop\d+\.body\)/)).split("\n").map((l) => l.replace(/ \[.*$/, ""));
+    expect(body.filter((l) => /call_assembler\(|\bnew(_array)?\(|\bcall\(/.test(l))).toEqual([]);
+    // With inlining=0, the same loop calls f's compiled code instead.
+    const off = run(program("small-off", loopCalling("def f(x):\n    return x * 2 + 1\n")), "--threshold", "50", "--jit-param", "inlining=0");
+    expect(off.stdout).toBe("9000000\n");
+    expect(optimized(off.log).find((t) => t.startsWith("# loop tiny: <module>"))).toMatch(/call_assembler\(/);
+  });
+
+  it("a function that runs a loop is not inlined: the trace that met its loop is abandoned and retraced with a call_assembler", () => {
+    const callee = "def f(x):\n    k = 0\n    t = 0\n    while k < 3:\n        t = t + x\n        k = k + 1\n    return t\n";
+    const r = run(program("looping", loopCalling(callee)), "--threshold", "50");
+    expect(r.stdout).toBe("13495500\n");
+    expect(r.stats).toMatch(/the guest call at f:0 \S+ \d+ runs a loop \(it is not inlined from now on\) \(at <module>/);
+    expect(r.stats).toMatch(/blacklisted: +0/);
+    expect(optimized(r.log).find((t) => t.startsWith("# loop tiny: <module>"))).toMatch(/call_assembler\(/);
+  });
+
+  it("a trace too long because of an inlined call is retraced with that call as a call_assembler", () => {
+    const callee = "def f(x):\n    return x * 2 + 1\n";
+    const r = run(program("long", loopCalling(callee)), "--threshold", "50", "--jit-param", "tree_limit=40");
+    expect(r.stdout).toBe("9000000\n");
+    expect(r.stats).toMatch(/trace too long \(the guest call at f:0 \S+ \d+ is not inlined from now on\)/);
+    expect(optimized(r.log).find((t) => t.startsWith("# loop tiny: <module>"))).toMatch(/call_assembler\(/);
+  });
+
+  it("a recursive call is not inlined into its own function's trace, nor into a bridge of it", () => {
+    const r = run(join(TINY, "examples/fib.tiny"), "--threshold", "50");
+    expect(r.stdout).toBe(readFileSync(join(TINY, "examples/fib.out"), "utf8"));
+    // fib's entry trace starts at fib:0; no trace enters fib:0 again by inlining a call.
+    for (const t of optimized(r.log)) expect(t.match(/^debug_merge_point\("fib:0 /gm)?.length ?? 0, t).toBeLessThanOrEqual(t.startsWith("# entry tiny: fib:0") ? 1 : 0);
+    expect(r.log).toMatch(/call_assembler\(/);
   });
 });

@@ -148,9 +148,13 @@ beforeAll(async () => {
   translation = await translate(file);
 }, 120_000);
 
-async function execute(mainBody: Asm, jit: { threshold: number; bridgeThreshold?: number } | null, n: number): Promise<{ values: number[]; log: string }> {
+async function execute(
+  mainBody: Asm,
+  jit: { threshold: number; bridgeThreshold?: number; inlining?: boolean } | null,
+  n: number,
+): Promise<{ values: number[]; log: string }> {
   const logs: string[] = [];
-  const params = jit ? { ...DEFAULT_PARAMS, threshold: jit.threshold, bridgeThreshold: jit.bridgeThreshold ?? DEFAULT_PARAMS.bridgeThreshold } : null;
+  const params = jit ? { ...DEFAULT_PARAMS, threshold: jit.threshold, bridgeThreshold: jit.bridgeThreshold ?? DEFAULT_PARAMS.bridgeThreshold, inlining: jit.inlining ?? true } : null;
   const loaded = await loadInterpreter(translation, params, jit ? (s) => logs.push(s) : null);
   const exec = loaded.entry["execute"] as (ops: number[][], args: number[][], n: number) => number[];
   const progs = [main(mainBody), INC, SUM_BELOW, FIB];
@@ -163,6 +167,8 @@ const CONFIGS = [
   { threshold: 2, bridgeThreshold: 2 },
   { threshold: 3 },
   { threshold: 40 },
+  { threshold: 1, bridgeThreshold: 1, inlining: false },
+  { threshold: 3, inlining: false },
 ];
 
 const PROGRAMS: [string, Asm][] = [
@@ -175,7 +181,7 @@ const PROGRAMS: [string, Asm][] = [
 describe("virtualizable frames and guest calls: same results with and without the JIT", () => {
   for (const [name, body] of PROGRAMS) {
     for (const jit of CONFIGS) {
-      it(`${name}, threshold ${jit.threshold}`, async () => {
+      it(`${name}, threshold ${jit.threshold}${jit.inlining === false ? ", no inlining" : ""}`, async () => {
         const plain = await execute(body, null, 120);
         const jitted = await execute(body, jit, 120);
         expect(jitted.values).toEqual(plain.values);
@@ -186,10 +192,20 @@ describe("virtualizable frames and guest calls: same results with and without th
 
 describe("virtualizable frames and guest calls: the traces", () => {
   it("a call_assembler passes the callee frame's stack pointer, stack and locals after the reds", async () => {
-    const r = await execute([[LOAD, 0], [CALL_AND_PEEK, 1]], { threshold: 3 }, 60);
+    // With inlining (the default) the call is inlined, its frame virtual; see below.
+    const r = await execute([[LOAD, 0], [CALL_AND_PEEK, 1]], { threshold: 3, inlining: false }, 60);
     const calls = r.log.split("\n").filter((l) => /call_assembler\(/.test(l));
     expect(calls.length, r.log).toBeGreaterThan(0);
     // reds (frame, world), then sp, 6 stack slots and 3 locals
     for (const c of calls) expect(c.replace(/^.*call_assembler\((.*), descr=.*$/, "$1").split(", ").length).toBe(2 + 1 + 6 + 3);
+  });
+
+  it("with inlining, a non-recursive guest call is inlined: no call_assembler, the callee's Frame is virtual", async () => {
+    const r = await execute([[LOAD, 0], [CALL, 1]], { threshold: 3 }, 60);
+    const loop = r.log.split("\n\n").find((t) => t.startsWith("# loop") && t.includes("(optimized)"));
+    expect(loop, r.log).toBeDefined();
+    const body = loop!.slice(loop!.search(/descr=Loop\d+\.body\)/)).split("\n").map((l) => l.replace(/ \[.*$/, ""));
+    expect(body.length).toBeGreaterThan(1);
+    expect(body.filter((l) => /call_assembler\(|new\(descr=Frame\)/.test(l))).toEqual([]);
   });
 });

@@ -21,7 +21,7 @@
  * JUMP_BACK, the only backward jump (end of a while body, `continue`).
  */
 
-import { JitDriver, unrollSafe, dontLookInside } from "tsjit/hints";
+import { JitDriver, dontLookInside, promote, unrollSafe } from "tsjit/hints";
 import { GuestError, writeByte } from "tsjit/io";
 import {
   ADD, BUILD_RECORD, BUILTIN_FLOAT, BUILTIN_INT, BUILTIN_LEN, BUILTIN_PRINT, BUILTIN_SQRT, BUILTIN_STR, CALL,
@@ -214,7 +214,10 @@ function run(code: Code, frame: Frame): W_Root {
           frame.pop();
           break;
         case CALL: {
-          const callee = frame.peek(arg).callee(arg);
+          // A call site usually calls the same function: with its code a constant, the
+          // new frame's sizes are too, so a trace that inlines the call can keep the
+          // frame, its stack and its locals virtual.
+          const callee = promote(frame.peek(arg).callee(arg));
           if (frame.depth >= MAX_DEPTH) throw new RuntimeError("maximum call depth exceeded (" + String(MAX_DEPTH) + " nested calls)");
           const newFrame = new Frame(callee, frame.depth + 1);
           passArguments(frame, newFrame, arg);

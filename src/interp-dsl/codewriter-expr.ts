@@ -509,6 +509,8 @@ export abstract class ExpressionWriter {
       throw subsetError(e, "super(...) must be a statement of its own in the constructor's body", "write super(...); at the top of the constructor");
     }
     const resultType = this.typeOf(e);
+    const filled = this.newFilledArray(e, callee, resultType);
+    if (filled !== null) return filled;
     if (ts.isIdentifier(callee)) {
       const sym = this.symbolOf(callee);
       const hint = this.resolver.hintOf(sym);
@@ -589,6 +591,22 @@ export abstract class ExpressionWriter {
     const d = this.temp();
     this.emit({ o: "call", f: code, a: args, d });
     return d;
+  }
+
+  /**
+   * `new Array<T>(n).fill(v)` of a mutable array type is `new_array(n, v)` (the same
+   * array: dense, every item `v`), so a trace can keep it virtual, as it does an
+   * interpreter's frame with its value stack; null for any other call.
+   */
+  private newFilledArray(e: ts.CallExpression, callee: ts.Expression, type: ts.Type): Operand | null {
+    if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== "fill" || e.arguments.length !== 1) return null;
+    const inner = skipParens(callee.expression);
+    if (!ts.isNewExpression(inner) || !ts.isIdentifier(inner.expression) || inner.expression.text !== "Array") return null;
+    if (inner.arguments?.length !== 1 || !this.unit.isNumber(this.typeOf(inner.arguments[0]!))) return null;
+    const ad = this.unit.arrayDescr(type);
+    const array = this.checker.getNonNullableType(type);
+    if (ad < 0 || !this.checker.isArrayType(array) || array.getSymbol()?.name !== "Array") return null;
+    return this.op("new_array", [this.expr(inner.arguments[0]!), this.expr(e.arguments[0]!)], ad);
   }
 
   /**

@@ -62,6 +62,12 @@ export interface FrameSnapshot {
   readonly pc: number;
   /** Values of the live registers at `pc`, in the jitcode's liveness order. */
   readonly values: Value[];
+  /**
+   * For a portal frame, the greens its invocation is known by to the tracer (where its
+   * trace started, or the entry of an inlined guest call): a bridge traced from here
+   * needs them to tell a recursive guest call. Not part of the text format.
+   */
+  readonly entry?: readonly unknown[];
 }
 
 /** A virtual object (or array) that the optimizer removed; rebuilt on guard failure. */
@@ -117,7 +123,7 @@ export class Snapshot {
       );
     }
     return new Snapshot(
-      this.frames.map((f) => ({ code: f.code, pc: f.pc, values: f.values.map(fn) })),
+      this.frames.map((f) => ({ ...f, values: f.values.map(fn) })),
       virtuals,
       this.pendingWrites.map((w) =>
         w.kind === "field"

@@ -27,20 +27,11 @@
 
 import { ArrayDescr, ClassDescr, FieldDescr } from "../ir/descr.js";
 import { type OpName, opInfo } from "../ir/ops.js";
-import { executeOp } from "../ir/semantics.js";
 import { Const, Op, type Trace, type Value } from "../ir/trace.js";
 import { type OpSpec, neverNegZero, simplifyAlgebra } from "./algebra.js";
-import { TraceRewriter, allConst } from "./rewriter.js";
+import { TraceRewriter, allConst, tryRun } from "./rewriter.js";
 import { type OptStats, countRule } from "./stats.js";
 
-/** Runs an op on constants; undefined when running it throws. */
-function tryRun(name: OpName, args: readonly Const[], descr: OpSpec["descr"]): { value: unknown } | undefined {
-  try {
-    return { value: executeOp(name, args.map((c) => c.value), descr) };
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * The constant that `y` certainly *is* once `y === c` has been seen to hold, or null.

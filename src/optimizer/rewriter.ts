@@ -15,6 +15,7 @@
 
 import { type Descr, type LocationDescr } from "../ir/descr.js";
 import { type OpName, opInfo } from "../ir/ops.js";
+import { executeOp } from "../ir/semantics.js";
 import { Const, Op, Trace, type Value } from "../ir/trace.js";
 
 /** Builds the output trace of a pass from an input trace. */
@@ -79,6 +80,15 @@ export class TraceRewriter {
       if (rename.size > 0) op.snapshot = s.map((v) => rename.get(v) ?? v);
     });
     return new Trace(this.source.inputs.slice(), this.ops, this.source.kind, this.source.title);
+  }
+}
+
+/** Runs an op on constants; undefined when running it throws. */
+export function tryRun(name: OpName, args: readonly Const[], descr: Descr | null): { value: unknown } | undefined {
+  try {
+    return { value: executeOp(name, args.map((c) => c.value), descr) };
+  } catch {
+    return undefined;
   }
 }
 

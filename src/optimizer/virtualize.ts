@@ -81,7 +81,7 @@ import { opInfo } from "../ir/ops.js";
 import { executeOp } from "../ir/semantics.js";
 import { Const, Op, Snapshot, type Trace, type Value, type VirtualDesc } from "../ir/trace.js";
 import { CONVERSIONS } from "./heap.js";
-import { type PassContext, TraceRewriter } from "./rewriter.js";
+import { type PassContext, TraceRewriter, allConst, tryRun } from "./rewriter.js";
 import { type OptStats, countRule } from "./stats.js";
 
 /** The longest array that is kept virtual (longer ones are allocated as usual). */
@@ -209,6 +209,7 @@ class VirtualizePass {
           break;
         default:
           if (opInfo(op.name).guard && this.guard(op)) return;
+          if (this.foldConstant(op)) return;
       }
       this.escape(op);
     });
@@ -307,6 +308,23 @@ class VirtualizePass {
       x = out;
     }
     return x;
+  }
+
+  /**
+   * A pure op whose arguments became constants by this pass's forwarding (a virtual's
+   * field read back, say `frame.sp + 1`) is folded here, not only by the rewrite pass
+   * after it: an index computed so must be a constant when the next store into a
+   * virtual array uses it, or the array would be forced.
+   */
+  private foldConstant(op: Op): boolean {
+    const info = opInfo(op.name);
+    if (!info.pure || info.call) return false;
+    const args = this.rw.args(op);
+    const r = allConst(args) ? tryRun(op.name, args, op.descr) : undefined;
+    if (!r) return false;
+    this.count("virtualize-fold-const");
+    this.rw.replace(op, Const.of(r.value));
+    return true;
   }
 
   // ---- tests on virtuals ----------------------------------------------------------

@@ -24,6 +24,8 @@ export interface Frame {
   readonly regs: unknown[];
   /** Register of the caller frame that receives this frame's result (-1: none). */
   readonly retDst: number;
+  /** For a portal frame resumed from resume data: see FrameSnapshot.entry. */
+  readonly entry?: readonly unknown[];
 }
 
 /** Where the blackhole stopped: the portal's merge point, or the portal returned. */

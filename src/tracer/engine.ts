@@ -58,6 +58,8 @@ export interface JitParams {
   enableOpts: readonly string[];
   /** Trees (loops, entries, stubs, out-of-line bridges) an engine may hold; then it stops tracing. */
   maxTrees: number;
+  /** Guest calls are inlined into traces (RPython's `inlining`); off, every one is a call_assembler. */
+  inlining: boolean;
 }
 
 export const DEFAULT_PARAMS: JitParams = {
@@ -70,6 +72,7 @@ export const DEFAULT_PARAMS: JitParams = {
   inlineAfter: 50,
   enableOpts: ALL_PASSES,
   maxTrees: MAX_TREES,
+  inlining: true,
 };
 
 /**
@@ -92,6 +95,8 @@ interface JitCell {
   code: TraceTree | null;
   /** The validity of that tree's trace, when it folded quasi-immutable fields. */
   validity: Validity | null;
+  /** Inlining a guest call entered here made a trace fail: such calls are call_assemblers. */
+  dontInline: boolean;
 }
 
 /** The engine of one JitDriver. */
@@ -229,6 +234,13 @@ export class Engine implements DriverEngine {
     return this.portalFn(...this.portalParams, [...greens, ...reds]);
   }
 
+  mayInline(greens: readonly unknown[]): boolean {
+    return this.params.inlining && !this.cell(greens).dontInline;
+  }
+  forbidInline(greens: readonly unknown[]): void {
+    this.cell(greens).dontInline = true;
+  }
+
   entryTokenFor(greens: readonly unknown[]): TargetToken | null {
     if (!this.unit.portal!.entries) return null;
     return this.tokenOf(this.cell(greens));
@@ -255,7 +267,7 @@ export class Engine implements DriverEngine {
     }
     let c = m.get(greens[n - 1]) as JitCell | undefined;
     if (!c) {
-      c = { greens: [...greens], counter: 0, aborts: 0, blacklisted: false, header: false, token: null, code: null, validity: null };
+      c = { greens: [...greens], counter: 0, aborts: 0, blacklisted: false, header: false, token: null, code: null, validity: null, dontInline: false };
       m.set(greens[n - 1], c);
     }
     return c;
@@ -276,7 +288,7 @@ export class Engine implements DriverEngine {
     this.stats.tracingMs += performance.now() - t0;
     if (outcome.kind === "abort") {
       this.stats.abort(where, outcome.reason);
-      if (++cell.aborts >= this.params.maxAborts) {
+      if (!outcome.learned && ++cell.aborts >= this.params.maxAborts) {
         cell.blacklisted = true;
         this.stats.blacklist(where, outcome.reason);
       }
@@ -382,6 +394,9 @@ export class Engine implements DriverEngine {
 
   get traceLimit(): number {
     return this.params.traceLimit;
+  }
+  get inlinedTraceLimit(): number {
+    return this.params.treeLimit;
   }
   get inlineDepthLimit(): number {
     return this.params.inlineDepthLimit;

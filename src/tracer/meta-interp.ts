@@ -41,8 +41,13 @@ import { sameLayout, vableValues, vableWrites, VirtualizableInfo, type VableBoxe
 /** A tracer frame: concrete registers plus their trace values. */
 export interface TraceFrame extends Frame {
   readonly boxes: Value[];
-  /** A call of the portal, traced up to its first merge point (where it becomes a call_assembler). */
-  readonly portalCall?: true;
+  /**
+   * A call of the portal, traced up to its first merge point, where it is either inlined
+   * (the flag goes) or becomes a call_assembler.
+   */
+  portalCall?: true;
+  /** For a portal frame: see FrameSnapshot.entry. */
+  entry?: readonly unknown[];
 }
 
 /** What the tracer needs from the engine. */
@@ -65,7 +70,16 @@ export interface TracerHost {
   vableLayout(token: TargetToken): VableLayout | null;
   setVableLayout(token: TargetToken, layout: VableLayout): void;
   readonly traceLimit: number;
+  /**
+   * The length past which a trace that inlined guest calls is too long: it becomes one
+   * JS function, which V8 does not optimize past a size (the engine's `tree_limit`).
+   */
+  readonly inlinedTraceLimit: number;
   readonly inlineDepthLimit: number;
+  /** False once inlining the guest calls entered at these greens made a trace fail. */
+  mayInline(greens: readonly unknown[]): boolean;
+  /** Guest calls entered at these greens become call_assembler from now on. */
+  forbidInline(greens: readonly unknown[]): void;
 }
 
 /** How tracing ended. */
@@ -76,8 +90,19 @@ export type TraceOutcome =
    * (greens then reds), or the portal's result.
    */
   | { readonly kind: "loop" | "entry"; readonly trace: Trace; readonly exit: BlackholeExit }
-  /** Gave up; the blackhole continues from `frames`. */
-  | { readonly kind: "abort"; readonly reason: string; readonly frames: Frame[]; readonly pending: PendingException | null; readonly partial: Trace };
+  /**
+   * Gave up; the blackhole continues from `frames`. `learned`: the tracer forbade
+   * inlining a guest call that made it fail, so tracing again may well succeed (the
+   * abort does not count towards blacklisting the loop).
+   */
+  | {
+      readonly kind: "abort";
+      readonly reason: string;
+      readonly frames: Frame[];
+      readonly pending: PendingException | null;
+      readonly partial: Trace;
+      readonly learned: boolean;
+    };
 
 class Abort {
   constructor(
@@ -85,7 +110,13 @@ class Abort {
     readonly pending: PendingException | null = null,
     /** The frames to resume from, when they are not the tracer's own. */
     readonly frames: Frame[] | null = null,
+    readonly learned = false,
   ) {}
+}
+
+/** True when two tuples of green values are the same. */
+function sameGreens(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((g, i) => g === b[i]);
 }
 
 /** Records one trace starting at the portal's merge point. */
@@ -110,6 +141,10 @@ export class MetaInterp {
   private vableInFrame = false;
   /** Values checked (by a guard) not to be the virtualizable frame. */
   private readonly notVable = new Set<Value>();
+  /** Guest calls inlined into the trace and still running: their greens, and the trace length when they began. */
+  private readonly inlinedCalls = new Map<TraceFrame, { readonly greens: unknown[]; readonly start: number }>();
+  /** The inlined guest call that recorded the most ops so far (see tooLong). */
+  private biggestCall: { readonly greens: unknown[]; readonly size: number } | null = null;
 
   constructor(
     private readonly unit: Unit,
@@ -125,7 +160,7 @@ export class MetaInterp {
     const code = this.unit.codes[portal.code]!;
     const mergePc = code.insns.findIndex((i) => i.o === "merge");
     const merge = code.insns[mergePc] as Extract<Insn, { o: "merge" }>;
-    const frame: TraceFrame = { code, pc: mergePc, regs: new Array(code.nregs), boxes: new Array(code.nregs), retDst: -1 };
+    const frame: TraceFrame = { code, pc: mergePc, regs: new Array(code.nregs), boxes: new Array(code.nregs), retDst: -1, entry: [...greens] };
     merge.g.forEach((r, i) => {
       frame.regs[r] = greens[i];
       frame.boxes[r] = Const.of(greens[i]);
@@ -217,7 +252,8 @@ export class MetaInterp {
       return this.result;
     } catch (e) {
       if (!(e instanceof Abort)) throw e;
-      return { kind: "abort", reason: e.reason, frames: e.frames ?? this.frames, pending: e.pending, partial: new Trace(this.inputs, this.ops, kind, title) };
+      const partial = new Trace(this.inputs, this.ops, kind, title);
+      return { kind: "abort", reason: e.reason, frames: e.frames ?? this.frames, pending: e.pending, partial, learned: e.learned };
     }
   }
   private bridge = false;
@@ -228,8 +264,22 @@ export class MetaInterp {
     const op = new Op(name, args, descr);
     this.ops.push(op);
     if (name === "call" || name === "call_assembler" || (name === "setfield" && (descr as FieldDescr).quasiImmutable)) this.invalidationChecked = false;
-    if (this.ops.length > this.host.traceLimit) throw new Abort("trace too long");
+    if (this.ops.length > this.host.traceLimit) throw this.tooLong();
+    if (this.ops.length > this.host.inlinedTraceLimit && (this.biggestCall || this.inlinedCalls.size > 0)) throw this.tooLong();
     return op;
+  }
+
+  /**
+   * The trace is too long. If it inlined guest calls, the one that recorded the most
+   * ops is called with call_assembler from now on (RPython's `dont_trace_here` on the
+   * biggest function), so a new attempt may fit.
+   */
+  private tooLong(): Abort {
+    let biggest = this.biggestCall;
+    for (const c of this.inlinedCalls.values()) if (!biggest || this.ops.length - c.start > biggest.size) biggest = { greens: c.greens, size: this.ops.length - c.start };
+    if (!biggest) return new Abort("trace too long");
+    this.host.forbidInline(biggest.greens);
+    return new Abort(`trace too long (the guest call at ${this.host.location(biggest.greens)} is not inlined from now on)`, null, null, true);
   }
 
   /** Resume data: every frame with the trace values of its live registers. */
@@ -238,6 +288,7 @@ export class MetaInterp {
       code: f.code,
       pc: f.pc,
       values: Array.from(f.code.liveIn![f.pc]!, (r) => f.boxes[r] ?? Const.of(undefined)),
+      ...(f.entry ? { entry: f.entry } : {}),
     }));
     const writes = this.vable && !this.vableInFrame ? vableWrites(this.vinfo!, this.vable) : [];
     return new Snapshot(frames, new Map(), writes, afterCallRaising);
@@ -333,6 +384,7 @@ export class MetaInterp {
         const v = ins.a === null ? undefined : this.value(f, ins.a);
         const b = ins.a === null ? Const.of(undefined) : this.box(f, ins.a);
         this.frames.pop();
+        this.callReturned(f);
         const caller = this.frames[this.frames.length - 1];
         if (!caller) {
           // The portal returns: the trace ends with the portal's result, after writing the
@@ -356,6 +408,7 @@ export class MetaInterp {
         // end there instead of unrolling the loop (canEnterJit is not called while
         // tracing, and a loop first run inside a trace would otherwise never be one).
         if (this.frames.length === 1) this.host.markLoopHeader(ins.g.map((r) => this.value(f, r)));
+        else this.loopInCall();
         f.pc++;
         return;
     }
@@ -520,7 +573,7 @@ export class MetaInterp {
   }
 
   private mergePoint(f: TraceFrame, ins: Extract<Insn, { o: "merge" }>): void {
-    if (f.portalCall) return this.callAssembler(f, ins);
+    if (f.portalCall) return this.guestCall(f, ins);
     if (this.frames.length > 1) {
       f.pc++;
       return;
@@ -588,9 +641,55 @@ export class MetaInterp {
 
   /**
    * A call of the portal has reached the callee's merge point (`f`, on top of the
-   * caller): record `call_assembler` of the red values, to the code entered at the
-   * callee's greens (promoted: the call is only right for these greens). The callee
-   * runs for real in the plain interpreter, as the tracer runs every residual call.
+   * caller). As in RPython, the call is inlined — the tracer goes on into the callee,
+   * whose frame, value stack and boxes are then allocations of this trace, which the
+   * optimizer can remove — unless it is recursive (a portal frame on the stack was
+   * entered at the same greens: the trace's start, a call inlined further out, or, in
+   * a bridge, one of those of the trace it leaves), inlining
+   * it made a trace fail before (`mayInline`), or the trace is as deep as it may get.
+   * Otherwise it becomes a call_assembler. The greens are promoted either way: the
+   * code traced (or called) is only right for them.
+   */
+  private guestCall(f: TraceFrame, ins: Extract<Insn, { o: "merge" }>): void {
+    const greens = ins.g.map((r) => this.value(f, r));
+    const recursive = this.frames.some((fr) => fr.entry !== undefined && sameGreens(fr.entry, greens));
+    if (recursive || !this.host.mayInline(greens) || this.frames.length >= this.host.inlineDepthLimit) return this.callAssembler(f, ins);
+    ins.g.forEach((r, i) => (f.boxes[r] = this.promote(this.box(f, r), greens[i])));
+    delete f.portalCall;
+    f.entry = greens;
+    this.inlinedCalls.set(f, { greens, start: this.ops.length });
+    this.record("debug_merge_point", [], new LocationDescr(this.host.location(greens), greens));
+    f.pc++;
+  }
+
+  /** Frame `f` returned: if it was an inlined guest call, remember its size (see tooLong). */
+  private callReturned(f: TraceFrame): void {
+    const call = this.inlinedCalls.get(f);
+    if (!call) return;
+    this.inlinedCalls.delete(f);
+    const size = this.ops.length - call.start;
+    if (!this.biggestCall || size > this.biggestCall.size) this.biggestCall = { greens: call.greens, size };
+  }
+
+  /**
+   * A guest loop's back edge inside an inlined guest call: tracing on would unroll the
+   * callee's loop into this trace. The innermost inlined call is called with
+   * call_assembler from now on (where it gets a loop of its own), and this attempt
+   * ends. (A bridge that starts inside a call inlined by its loop has no such call to
+   * blame: it just ends.)
+   */
+  private loopInCall(): never {
+    const inner = [...this.inlinedCalls.values()].pop();
+    if (!inner) throw new Abort("a guest loop inside a guest call (in a bridge that starts inside the call)");
+    this.host.forbidInline(inner.greens);
+    throw new Abort(`the guest call at ${this.host.location(inner.greens)} runs a loop (it is not inlined from now on)`, null, null, true);
+  }
+
+  /**
+   * A call of the portal that is not inlined (see guestCall): record `call_assembler`
+   * of the red values, to the code entered at the callee's greens (promoted: the call
+   * is only right for these greens). The callee runs for real in the plain
+   * interpreter, as the tracer runs every residual call.
    * The callee's frame holds nothing else live at its merge point, so it is dropped.
    */
   private callAssembler(f: TraceFrame, ins: Extract<Insn, { o: "merge" }>): void {

@@ -58,7 +58,7 @@ export function framesFromSnapshot(snapshot: Snapshot, valueOf: (v: Value) => un
       const call = (prev.code as JitCode).insns[prev.pc]!;
       retDst = "d" in call ? call.d : -1;
     }
-    frames.push({ code, pc: fs.pc, regs, retDst });
+    frames.push({ code, pc: fs.pc, regs, retDst, ...(fs.entry ? { entry: fs.entry } : {}) });
   });
   return frames;
 }
