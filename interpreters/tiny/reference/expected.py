@@ -518,6 +518,12 @@ def arith(out):
 def scopes(out):
     for v in [6, 100, 3, 15, 40, 1, 2, 42, 3, "defined inside an if", 2]:
         out(v)
+    # A top-level loop adding, each time, a global that a function reads.
+    total = only_here = 0
+    for j in range(5):
+        total += j
+        only_here += total
+    out(only_here)
 
 
 def loops(out):
@@ -592,13 +598,13 @@ EXAMPLES = {
 }
 
 BENCH = {
-    "intloop": lambda out: intloop(out, n=5000000),
-    "floatloop": lambda out: floatloop(out, n=3000000, m=1000, hn=3000000),
-    "fib": lambda out: fib_prog(out, big=30),
-    "points": lambda out: points(out, n=1000000, m=1000000),
-    "mandelbrot": lambda out: mandelbrot(out, h=60, w=160, limit=500),
-    "nbody": lambda out: nbody(out, steps=100000),
-    "strings": lambda out: strings(out, n=200000),
+    "intloop": lambda out: intloop(out, n=25000000),
+    "floatloop": lambda out: floatloop(out, n=15000000, m=1000, hn=15000000),
+    "fib": lambda out: fib_prog(out, big=33),
+    "points": lambda out: points(out, n=5000000, m=5000000),
+    "mandelbrot": lambda out: mandelbrot(out, h=120, w=320, limit=1000),
+    "nbody": lambda out: nbody(out, steps=400000),
+    "strings": lambda out: strings(out, n=1000000),
 }
 
 
