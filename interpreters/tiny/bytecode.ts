@@ -12,6 +12,7 @@
  * Stack effects are given as (before -- after), top of the stack on the right.
  */
 
+import { quasiImmutable } from "tsjit/hints";
 import type { Shape, W_Root } from "./objects.js";
 
 /** (-- consts[arg]) */
@@ -86,11 +87,47 @@ export const BUILTIN_LEN = 4;
 export const BUILTIN_SQRT = 5;
 export const BUILTIN_NAMES: readonly string[] = ["print", "str", "int", "float", "len", "sqrt"];
 
-/** The global variables of a program: one slot per name, null until assigned. */
+/**
+ * The cell of a global variable (PyPy's module cells). Globals are read far more often
+ * than assigned, mostly functions defined once: while a variable has been assigned only
+ * a few times its value is in `value`, a quasi-immutable field, so a trace folds a read
+ * of it to a constant (and is recorded again when it is assigned). A variable assigned
+ * more often `varies`: its value is then in `current`, an ordinary field, and
+ * assignments no longer throw traces away.
+ */
+export class GlobalCell {
+  /** The value while the variable does not vary; null until assigned. */
+  value: W_Root | null = null;
+  /** True once the variable has been assigned more than MAX_QUASI_WRITES times. */
+  varies = false;
+  /** The value once the variable varies. */
+  current: W_Root | null = null;
+  /** Assignments so far while it did not vary. */
+  writes = 0;
+}
+quasiImmutable(GlobalCell, "value");
+quasiImmutable(GlobalCell, "varies");
+
+/** Assignments of a global variable before it is treated as one that varies. */
+export const MAX_QUASI_WRITES = 3;
+
+/** The global variables of a program: one cell per name. */
 export class Globals {
   /** Slot -> name, for error messages. */
   readonly names: string[] = [];
-  readonly values: (W_Root | null)[] = [];
+  private readonly list: GlobalCell[] = [];
+  /**
+   * Slot -> cell. The same array as `list`, which only the compiler grows (`add`),
+   * before the program runs: read-only while it runs, so traces fold a cell read.
+   */
+  readonly cells: readonly GlobalCell[] = this.list;
+
+  /** A new global named `name`; returns its slot. */
+  add(name: string): number {
+    this.names.push(name);
+    this.list.push(new GlobalCell());
+    return this.list.length - 1;
+  }
 }
 
 /** The compiled code of one function (or of the module's top level). Immutable. */

@@ -223,13 +223,8 @@ class CodeBuilder {
     return i;
   }
   private globalSlot(name: string): number {
-    let i = this.globals.names.indexOf(name);
-    if (i < 0) {
-      i = this.globals.names.length;
-      this.globals.names.push(name);
-      this.globals.values.push(null);
-    }
-    return i;
+    const i = this.globals.names.indexOf(name);
+    return i >= 0 ? i : this.globals.add(name);
   }
 
   // ---- statements ----

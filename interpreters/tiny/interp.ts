@@ -27,7 +27,7 @@ import {
   ADD, BUILD_RECORD, BUILTIN_FLOAT, BUILTIN_INT, BUILTIN_LEN, BUILTIN_PRINT, BUILTIN_SQRT, BUILTIN_STR, CALL,
   CALL_BUILTIN, Code, DIV, EQ, GE, GET_FIELD, GT, JUMP, JUMP_BACK, JUMP_IF_FALSE_OR_POP, JUMP_IF_TRUE_OR_POP, LE,
   LOAD_CONST, LOAD_GLOBAL, LOAD_LOCAL, LT, MOD, MUL, NE, NEG, NOT, POP, POP_JUMP_IF_FALSE, RETURN, SET_FIELD,
-  STORE_GLOBAL, STORE_LOCAL, SUB, describeInstruction,
+  STORE_GLOBAL, STORE_LOCAL, SUB, describeInstruction, type GlobalCell, MAX_QUASI_WRITES,
 } from "./bytecode.js";
 import { compileProgram } from "./compiler.js";
 import { boolOf, RuntimeError, W_Object, W_Str, w_None, type W_Root } from "./objects.js";
@@ -65,6 +65,19 @@ export class Frame {
   /** The value `n` below the top (0: the top). */
   peek(n: number): W_Root {
     return this.stack[this.sp - 1 - n]!;
+  }
+}
+
+/** Assigns a global variable (see GlobalCell). */
+function storeGlobal(cell: GlobalCell, v: W_Root): void {
+  if (cell.varies) {
+    cell.current = v;
+  } else if (cell.writes < MAX_QUASI_WRITES) {
+    cell.writes = cell.writes + 1;
+    cell.value = v;
+  } else {
+    cell.current = v;
+    cell.varies = true;
   }
 }
 
@@ -118,13 +131,14 @@ function run(code: Code, frame: Frame): W_Root {
           frame.locals[arg] = frame.pop();
           break;
         case LOAD_GLOBAL: {
-          const v = code.globals.values[arg];
+          const cell = code.globals.cells[arg]!;
+          const v = cell.varies ? cell.current : cell.value;
           if (v === null) throw new RuntimeError("name '" + code.globals.names[arg]! + "' is not defined");
           frame.push(v);
           break;
         }
         case STORE_GLOBAL:
-          code.globals.values[arg] = frame.pop();
+          storeGlobal(code.globals.cells[arg]!, frame.pop());
           break;
         case POP:
           frame.pop();
