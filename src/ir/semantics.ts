@@ -58,6 +58,9 @@ function spellCall(a: readonly string[], d: Descr | null): string {
   }
 }
 
+/** The longest `new_array` of a constant length spelled as an array literal. */
+const MAX_LITERAL_ARRAY = 16;
+
 /** The JS spelling of every op. */
 export const SPELLINGS: Record<OpName, Spelling> = {
   num_add: bin("+"),
@@ -102,7 +105,12 @@ export const SPELLINGS: Record<OpName, Spelling> = {
   new: (_a, d, ref) => `new ${ref(cls(d).ctor)}(${ref(BLANK_ALLOCATION)})`,
   new_array: (a, d) => {
     const ad = array(d);
-    return ad.flavour === "Array" ? `new Array(${a[0]}).fill(${a[1]})` : `new ${ad.flavour}(${a[0]}).fill(${a[1]})`;
+    if (ad.flavour !== "Array") return `new ${ad.flavour}(${a[0]}).fill(${a[1]})`;
+    // A small constant length is spelled as a literal: the same dense array, and V8
+    // makes it some ten times faster than `new Array(n).fill(v)` (a frame's stack).
+    const n = /^\d+$/.test(a[0]!) ? Number(a[0]) : -1;
+    if (n >= 0 && n <= MAX_LITERAL_ARRAY) return `[${new Array<string>(n).fill(a[1]!).join(", ")}]`;
+    return `new Array(${a[0]}).fill(${a[1]})`;
   },
   call: (a, d) => spellCall(a, d),
   call_pure: (a, d) => spellCall(a, d),
