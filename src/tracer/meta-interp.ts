@@ -36,6 +36,7 @@ import { executeOp } from "../ir/semantics.js";
 import { Const, InputArg, kindOfJsValue, Op, Snapshot, Trace, type FrameSnapshot, type Value } from "../ir/trace.js";
 import type { Insn, JitCode, Unit } from "../interp-dsl/jitcode.js";
 import type { BlackholeExit, Frame, PendingException } from "./blackhole.js";
+import { InlinedCalls, sameGreens } from "./inlining.js";
 import { sameLayout, vableValues, vableWrites, VirtualizableInfo, type VableBoxes, type VableLayout } from "./virtualizable.js";
 
 /** A tracer frame: concrete registers plus their trace values. */
@@ -114,10 +115,6 @@ class Abort {
   ) {}
 }
 
-/** True when two tuples of green values are the same. */
-function sameGreens(a: readonly unknown[], b: readonly unknown[]): boolean {
-  return a.length === b.length && a.every((g, i) => g === b[i]);
-}
 
 /** Records one trace starting at the portal's merge point. */
 export class MetaInterp {
@@ -141,10 +138,8 @@ export class MetaInterp {
   private vableInFrame = false;
   /** Values checked (by a guard) not to be the virtualizable frame. */
   private readonly notVable = new Set<Value>();
-  /** Guest calls inlined into the trace and still running: their greens, and the trace length when they began. */
-  private readonly inlinedCalls = new Map<TraceFrame, { readonly greens: unknown[]; readonly start: number }>();
-  /** The inlined guest call that recorded the most ops so far (see tooLong). */
-  private biggestCall: { readonly greens: unknown[]; readonly size: number } | null = null;
+  /** The guest calls inlined into this trace (see guestCall). */
+  private readonly inlined = new InlinedCalls<TraceFrame>();
 
   constructor(
     private readonly unit: Unit,
@@ -265,7 +260,7 @@ export class MetaInterp {
     this.ops.push(op);
     if (name === "call" || name === "call_assembler" || (name === "setfield" && (descr as FieldDescr).quasiImmutable)) this.invalidationChecked = false;
     if (this.ops.length > this.host.traceLimit) throw this.tooLong();
-    if (this.ops.length > this.host.inlinedTraceLimit && (this.biggestCall || this.inlinedCalls.size > 0)) throw this.tooLong();
+    if (this.ops.length > this.host.inlinedTraceLimit && this.inlined.any) throw this.tooLong();
     return op;
   }
 
@@ -275,11 +270,10 @@ export class MetaInterp {
    * biggest function), so a new attempt may fit.
    */
   private tooLong(): Abort {
-    let biggest = this.biggestCall;
-    for (const c of this.inlinedCalls.values()) if (!biggest || this.ops.length - c.start > biggest.size) biggest = { greens: c.greens, size: this.ops.length - c.start };
+    const biggest = this.inlined.biggestAt(this.ops.length);
     if (!biggest) return new Abort("trace too long");
-    this.host.forbidInline(biggest.greens);
-    return new Abort(`trace too long (the guest call at ${this.host.location(biggest.greens)} is not inlined from now on)`, null, null, true);
+    this.host.forbidInline(biggest);
+    return new Abort(`trace too long (the guest call at ${this.host.location(biggest)} is not inlined from now on)`, null, null, true);
   }
 
   /** Resume data: every frame with the trace values of its live registers. */
@@ -384,7 +378,7 @@ export class MetaInterp {
         const v = ins.a === null ? undefined : this.value(f, ins.a);
         const b = ins.a === null ? Const.of(undefined) : this.box(f, ins.a);
         this.frames.pop();
-        this.callReturned(f);
+        this.inlined.returned(f, this.ops.length);
         const caller = this.frames[this.frames.length - 1];
         if (!caller) {
           // The portal returns: the trace ends with the portal's result, after writing the
@@ -585,7 +579,7 @@ export class MetaInterp {
       const values = [...greens, ...ins.r.map((r) => this.value(f, r))];
       if (this.vable && reds[this.vinfo!.red] !== this.vable.frame) throw new Abort("the virtualizable red was assigned another frame");
       const args = this.vable ? [...reds, ...vableValues(this.vable)] : reds;
-      if (!this.bridge && greens.every((g, i) => g === this.startGreens[i])) {
+      if (!this.bridge && sameGreens(greens, this.startGreens)) {
         this.record("jump", args, this.token);
         this.result = { kind: "loop", trace: new Trace(this.inputs, this.ops, "loop"), exit: { done: false, values } };
         return;
@@ -657,18 +651,9 @@ export class MetaInterp {
     ins.g.forEach((r, i) => (f.boxes[r] = this.promote(this.box(f, r), greens[i])));
     delete f.portalCall;
     f.entry = greens;
-    this.inlinedCalls.set(f, { greens, start: this.ops.length });
+    this.inlined.began(f, greens, this.ops.length);
     this.record("debug_merge_point", [], new LocationDescr(this.host.location(greens), greens));
     f.pc++;
-  }
-
-  /** Frame `f` returned: if it was an inlined guest call, remember its size (see tooLong). */
-  private callReturned(f: TraceFrame): void {
-    const call = this.inlinedCalls.get(f);
-    if (!call) return;
-    this.inlinedCalls.delete(f);
-    const size = this.ops.length - call.start;
-    if (!this.biggestCall || size > this.biggestCall.size) this.biggestCall = { greens: call.greens, size };
   }
 
   /**
@@ -679,10 +664,10 @@ export class MetaInterp {
    * blame: it just ends.)
    */
   private loopInCall(): never {
-    const inner = [...this.inlinedCalls.values()].pop();
+    const inner = this.inlined.innermost();
     if (!inner) throw new Abort("a guest loop inside a guest call (in a bridge that starts inside the call)");
-    this.host.forbidInline(inner.greens);
-    throw new Abort(`the guest call at ${this.host.location(inner.greens)} runs a loop (it is not inlined from now on)`, null, null, true);
+    this.host.forbidInline(inner);
+    throw new Abort(`the guest call at ${this.host.location(inner)} runs a loop (it is not inlined from now on)`, null, null, true);
   }
 
   /**
