@@ -58,9 +58,7 @@ describe("golden optimized traces (traces/bf)", () => {
   for (const p of PROGRAMS) {
     it(`${p}.b`, () => {
       const text = optimizedTraces(traceLog(p, THRESHOLD)).join("\n\n") + "\n";
-      const golden = join(ROOT, "traces/bf", `${p}.trace`);
-      if (UPDATE || !existsSync(golden)) writeFileSync(golden, text);
-      expect(text).toBe(readFileSync(golden, "utf8"));
+      matchGolden(text, `bf/${p}.trace`);
     });
   }
 });
@@ -92,9 +90,7 @@ describe.skipIf(!existsSync(MANDELBROT))("Mandelbrot.b's hottest loop", () => {
     const traces = optimizedTraces(traceLog("Mandelbrot", THRESHOLD, join(CORPUS, "bf")));
     const loop = traces.find((t) => t.split("\n")[0]!.startsWith(`# loop bf: ${HOTTEST}`));
     expect(loop, traces.map((t) => t.split("\n")[0]).join("\n")).toBeDefined();
-    const golden = join(ROOT, "traces/bf", "Mandelbrot-hottest.trace");
-    if (UPDATE || !existsSync(golden)) writeFileSync(golden, loop + "\n");
-    expect(loop + "\n").toBe(readFileSync(golden, "utf8"));
+    matchGolden(loop + "\n", "bf/Mandelbrot-hottest.trace");
     const lines = loop!.split("\n");
     const bodyStart = lines.findIndex((l) => /^label\(.*descr=Loop\d+\.body\)$/.test(l));
     expect(bodyStart, "the loop is peeled").toBeGreaterThan(0);
@@ -114,14 +110,26 @@ function loopBody(trace: string): string[] {
   return lines.slice(at + 1).map((l) => l.replace(/ \[.*$/, ""));
 }
 
+/** Checks `text` against the golden file `traces/<name>` (rewriting it with UPDATE_TRACES=1). */
+function matchGolden(text: string, name: string): void {
+  const golden = join(ROOT, "traces", name);
+  if (UPDATE || !existsSync(golden)) writeFileSync(golden, text);
+  expect(text).toBe(readFileSync(golden, "utf8"));
+}
+
+/** The one optimized loop of `log` whose header starts with `prefix`, checked against its golden file. */
+function goldenLoop(log: string, prefix: string, name: string): string {
+  const loops = optimizedTraces(log).filter((t) => t.startsWith(prefix));
+  expect(loops).toHaveLength(1);
+  matchGolden(loops[0]! + "\n", name);
+  return loops[0]!;
+}
+
 describe("golden optimized traces (traces/tiny)", () => {
   const TINY = join(ROOT, "interpreters/tiny/examples");
   it("intloop.tiny: the loop bodies keep the frame's stack, stack pointer and locals in trace values", { timeout: 120_000 }, () => {
     const traces = optimizedTraces(traceLog("intloop", THRESHOLD, TINY, "tiny", "tiny"));
-    const text = traces.join("\n\n") + "\n";
-    const golden = join(ROOT, "traces/tiny", "intloop.trace");
-    if (UPDATE || !existsSync(golden)) writeFileSync(golden, text);
-    expect(text).toBe(readFileSync(golden, "utf8"));
+    matchGolden(traces.join("\n\n") + "\n", "tiny/intloop.trace");
     const loops = traces.filter((t) => t.startsWith("# loop "));
     // The top level's variables that no function reads are locals of its frame (see
     // interpreters/tiny/compiler.ts), so both loops read LOAD_LOCAL.
@@ -141,29 +149,18 @@ describe("golden optimized traces (traces/tiny)", () => {
     // The record's slots array is allocated in the trace (new_array), not by a residual call.
     expect(log).toMatch(/new_array\(0, undefined, descr=Array<W_Root>\)/);
     expect(log).not.toMatch(/descr=array literal/);
-    const loops = optimizedTraces(log).filter((t) => t.startsWith("# loop tiny: sum_points:"));
-    expect(loops).toHaveLength(1);
-    const text = loops[0]! + "\n";
-    const golden = join(ROOT, "traces/tiny", "objloop-sum_points.trace");
-    if (UPDATE || !existsSync(golden)) writeFileSync(golden, text);
-    expect(text).toBe(readFileSync(golden, "utf8"));
+    const loop = goldenLoop(log, "# loop tiny: sum_points:", "tiny/objloop-sum_points.trace");
     // The previous iteration's record (still in local p when the next one starts) is
     // virtual on both sides of the back edge: the loop is peeled twice (see unroll.ts).
-    const body = loopBody(loops[0]!);
+    const body = loopBody(loop);
     expect(body.filter((l) => /\bnew(_array)?\(|descr=Frame\.|(getarrayitem|setarrayitem|getfield|setfield)\(|call/.test(l))).toEqual([]);
     // What is left is the guest's own work: i < n, i * 2, s + p.x + p.y, i + 1, and checks.
     expect(body.filter((l) => /num_mul\(/.test(l))).toHaveLength(1);
   });
 
   it("floatloop.tiny: the loop in a function allocates no box and touches no frame", { timeout: 120_000 }, () => {
-    const traces = optimizedTraces(traceLog("floatloop", THRESHOLD, TINY, "tiny", "tiny"));
-    const harmonic = traces.filter((t) => t.startsWith("# loop tiny: harmonic:"));
-    expect(harmonic).toHaveLength(1);
-    const text = harmonic[0]! + "\n";
-    const golden = join(ROOT, "traces/tiny", "floatloop-harmonic.trace");
-    if (UPDATE || !existsSync(golden)) writeFileSync(golden, text);
-    expect(text).toBe(readFileSync(golden, "utf8"));
-    const body = loopBody(harmonic[0]!);
+    const harmonic = goldenLoop(traceLog("floatloop", THRESHOLD, TINY, "tiny", "tiny"), "# loop tiny: harmonic:", "tiny/floatloop-harmonic.trace");
+    const body = loopBody(harmonic);
     expect(body.filter((l) => /\bnew\(|descr=Frame\.|(getarrayitem|setarrayitem)\(/.test(l))).toEqual([]);
     // What is left is the guest's own work: h + 1.0 / k, k + 1 and the checks.
     expect(body.filter((l) => /num_div\(/.test(l))).toHaveLength(1);
