@@ -152,12 +152,17 @@ print(s)
     expect(optimized(r.log).find((t) => t.startsWith("# loop tiny: <module>"))).toMatch(/call_assembler\(/);
   });
 
-  it("a recursive call is not inlined into its own function's trace, nor into a bridge of it", () => {
-    const r = run(join(TINY, "examples/fib.tiny"), "--threshold", "50");
-    expect(r.stdout).toBe(readFileSync(join(TINY, "examples/fib.out"), "utf8"));
-    // fib's entry trace starts at fib:0; no trace enters fib:0 again by inlining a call.
-    for (const t of optimized(r.log)) expect(t.match(/^debug_merge_point\("fib:0 /gm)?.length ?? 0, t).toBeLessThanOrEqual(t.startsWith("# entry tiny: fib:0") ? 1 : 0);
-    expect(r.log).toMatch(/call_assembler\(/);
+  it("a recursive call is inlined max_unroll_recursion levels deep (default 1), into traces and their bridges", () => {
+    for (const levels of [0, 1]) {
+      const args = levels === 1 ? [] : ["--jit-param", `max_unroll_recursion=${levels}`];
+      const r = run(join(TINY, "examples/fib.tiny"), "--threshold", "50", ...args);
+      expect(r.stdout).toBe(readFileSync(join(TINY, "examples/fib.out"), "utf8"));
+      // How deep portal frames nest in a guard's resume data: the trace's own, one per
+      // inlined level, and one more in the prologue of a call (before its merge point).
+      const depths = [...r.log.matchAll(/^guard_\w+\([^)]*\) \[([^\]]*)\]/gm)].map((m) => m[1]!.match(/(^|; )run@/g)?.length ?? 0);
+      expect(Math.max(...depths)).toBe(levels + 2);
+      expect(r.log).toMatch(/call_assembler\(/);
+    }
   });
 });
 

@@ -32,7 +32,7 @@ const USAGE = `usage:
   tsjit check <interpreter>
 
 <interpreter> is a folder name under interpreters/ (e.g. bf) or a path to an entry module.
-jit params: threshold, bridge_threshold, inline_after, tree_limit, trace_limit, inline_depth, inlining, max_aborts, max_trees, enable_opts (e.g. enable_opts=${ALL_PASSES.join(":")})`;
+jit params: threshold, bridge_threshold, inline_after, tree_limit, trace_limit, inline_depth, inlining, max_unroll_recursion, max_aborts, max_trees, enable_opts (e.g. enable_opts=${ALL_PASSES.join(":")})`;
 
 class UsageError extends Error {}
 
@@ -84,6 +84,9 @@ function applyJitParam(params: JitParams, spec: string): void {
       case "inlining":
         if (value !== "0" && value !== "1") throw new UsageError(`inlining needs 0 or 1, got '${value}'`);
         params.inlining = value === "1";
+        break;
+      case "max_unroll_recursion":
+        params.maxUnrollRecursion = parseInt10(name, value);
         break;
       case "max_trees":
         params.maxTrees = Math.min(MAX_TREES, Math.max(2, parseInt10(name, value)));

@@ -60,6 +60,8 @@ export interface JitParams {
   maxTrees: number;
   /** Guest calls are inlined into traces (RPython's `inlining`); off, every one is a call_assembler. */
   inlining: boolean;
+  /** Levels of a recursive guest call inlined into a trace (RPython's `max_unroll_recursion`). */
+  maxUnrollRecursion: number;
 }
 
 export const DEFAULT_PARAMS: JitParams = {
@@ -73,6 +75,7 @@ export const DEFAULT_PARAMS: JitParams = {
   enableOpts: ALL_PASSES,
   maxTrees: MAX_TREES,
   inlining: true,
+  maxUnrollRecursion: 1,
 };
 
 /**
@@ -394,6 +397,9 @@ export class Engine implements DriverEngine {
 
   get traceLimit(): number {
     return this.params.traceLimit;
+  }
+  get maxUnrollRecursion(): number {
+    return this.params.maxUnrollRecursion;
   }
   get inlinedTraceLimit(): number {
     return this.params.treeLimit;

@@ -77,6 +77,8 @@ export interface TracerHost {
    */
   readonly inlinedTraceLimit: number;
   readonly inlineDepthLimit: number;
+  /** How many levels of a recursive guest call are inlined before it is a call_assembler. */
+  readonly maxUnrollRecursion: number;
   /** False once inlining the guest calls entered at these greens made a trace fail. */
   mayInline(greens: readonly unknown[]): boolean;
   /** Guest calls entered at these greens become call_assembler from now on. */
@@ -637,17 +639,17 @@ export class MetaInterp {
    * A call of the portal has reached the callee's merge point (`f`, on top of the
    * caller). As in RPython, the call is inlined — the tracer goes on into the callee,
    * whose frame, value stack and boxes are then allocations of this trace, which the
-   * optimizer can remove — unless it is recursive (a portal frame on the stack was
-   * entered at the same greens: the trace's start, a call inlined further out, or, in
-   * a bridge, one of those of the trace it leaves), inlining
+   * optimizer can remove — unless it is recursive past `max_unroll_recursion` levels
+   * (portal frames on the stack entered at the same greens: the trace's start, calls
+   * inlined further out, or, in a bridge, those of the trace it leaves), inlining
    * it made a trace fail before (`mayInline`), or the trace is as deep as it may get.
    * Otherwise it becomes a call_assembler. The greens are promoted either way: the
    * code traced (or called) is only right for them.
    */
   private guestCall(f: TraceFrame, ins: Extract<Insn, { o: "merge" }>): void {
     const greens = ins.g.map((r) => this.value(f, r));
-    const recursive = this.frames.some((fr) => fr.entry !== undefined && sameGreens(fr.entry, greens));
-    if (recursive || !this.host.mayInline(greens) || this.frames.length >= this.host.inlineDepthLimit) return this.callAssembler(f, ins);
+    const depth = this.frames.filter((fr) => fr.entry !== undefined && sameGreens(fr.entry, greens)).length;
+    if (depth > this.host.maxUnrollRecursion || !this.host.mayInline(greens) || this.frames.length >= this.host.inlineDepthLimit) return this.callAssembler(f, ins);
     ins.g.forEach((r, i) => (f.boxes[r] = this.promote(this.box(f, r), greens[i])));
     delete f.portalCall;
     f.entry = greens;
