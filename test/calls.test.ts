@@ -178,3 +178,17 @@ describe("tiny's global variables (quasi-immutable cells)", () => {
     expect(r.stats).toMatch(/blacklisted: +0/);
   });
 });
+
+describe("a loop trace that leaves its loop", () => {
+  it("is dropped when the invocation returns before the loop closes, and counts as an abort", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tsjit-left-"));
+    const path = join(dir, "twice.tiny");
+    // Each call runs the loop twice: the back edge is counted once per call, so tracing
+    // starts at the second (last) iteration, which returns.
+    writeFileSync(path, "def twice(x):\n    k = 0\n    while k < 2:\n        x = x + 1\n        k = k + 1\n    return x\ni = 0\nt = 0\nwhile i < 3000:\n    t = t + twice(i)\n    i = i + 1\nprint(t)\n");
+    const r = run(path, "--threshold", "50");
+    expect(r.stdout).toBe(`${(2999 * 3000) / 2 + 2 * 3000}\n`);
+    expect(r.stats).toMatch(/the loop was left before it closed \(its invocation returned\) \(at twice:\d+ /);
+    expect(r.stats).not.toMatch(/^ +entry at twice:\d+ [^0]/m);
+  });
+});

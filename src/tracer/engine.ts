@@ -298,6 +298,21 @@ export class Engine implements DriverEngine {
       this.log?.(`# aborted (${outcome.reason}) after ${outcome.partial.ops.length} ops: ${where}\n`);
       return this.continueAt(this.blackhole(() => runBlackhole(this.unit, outcome.frames, outcome.pending)));
     }
+    if (!entry && outcome.exit.done) {
+      // A trace from a loop header that left the loop (the invocation returned) before
+      // the loop closed recorded the loop's exit, not the loop. Compiled, the loop's
+      // iterations would all run through a bridge that restarts this code with the
+      // loop's state in boxes. It is dropped (the run already went on, concretely) and
+      // counts as an abort; the loop is traced again when hot.
+      const reason = "the loop was left before it closed (its invocation returned)";
+      this.stats.abort(where, reason);
+      if (++cell.aborts >= this.params.maxAborts) {
+        cell.blacklisted = true;
+        this.stats.blacklist(where, reason);
+      }
+      this.log?.(`# aborted (${reason}) after ${outcome.trace.ops.length} ops: ${where}\n`);
+      return this.continueAt(outcome.exit);
+    }
     const optimized = this.optimizeTrace(outcome.trace, where, entry && outcome.kind === "entry" ? "function" : outcome.trace.kind);
     const t1 = performance.now();
     cell.code = this.space.addTree(optimized, token, token.name);
