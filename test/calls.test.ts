@@ -106,13 +106,15 @@ describe("guest calls: deep recursion and guard failures in callees", () => {
   });
 });
 
+/** Writes a Tiny program of the project's own into a temporary folder; returns its path. */
+const programs = mkdtempSync(join(tmpdir(), "tsjit-calls-programs-"));
+function program(name: string, text: string): string {
+  const path = join(programs, `${name}.tiny`);
+  writeFileSync(path, text);
+  return path;
+}
+
 describe("guest calls: inlining", () => {
-  const dir = mkdtempSync(join(tmpdir(), "tsjit-inline-"));
-  const program = (name: string, text: string): string => {
-    const path = join(dir, `${name}.tiny`);
-    writeFileSync(path, text);
-    return path;
-  };
   const loopCalling = (callee: string): string => `${callee}
 i = 0
 s = 0
@@ -168,9 +170,7 @@ print(s)
 
 describe("tiny's global variables (quasi-immutable cells)", () => {
   it("a global assigned in a hot loop and read by a function stops invalidating traces after a few assignments", () => {
-    const dir = mkdtempSync(join(tmpdir(), "tsjit-globals-"));
-    const path = join(dir, "counter.tiny");
-    writeFileSync(path, "count = 0\ndef get():\n    return count\ni = 0\nt = 0\nwhile i < 5000:\n    count = count + 1\n    t = t + get()\n    i = i + 1\nprint(t)\n");
+    const path = program("counter", "count = 0\ndef get():\n    return count\ni = 0\nt = 0\nwhile i < 5000:\n    count = count + 1\n    t = t + get()\n    i = i + 1\nprint(t)\n");
     const r = run(path, "--threshold", "50");
     expect(r.stdout).toBe(`${(5000 * 5001) / 2}\n`);
     const invalidated = Number(/invalidated: +(\d+)/.exec(r.stats)![1]);
@@ -181,11 +181,9 @@ describe("tiny's global variables (quasi-immutable cells)", () => {
 
 describe("a loop trace that leaves its loop", () => {
   it("is dropped when the invocation returns before the loop closes, and counts as an abort", () => {
-    const dir = mkdtempSync(join(tmpdir(), "tsjit-left-"));
-    const path = join(dir, "twice.tiny");
     // Each call runs the loop twice: the back edge is counted once per call, so tracing
     // starts at the second (last) iteration, which returns.
-    writeFileSync(path, "def twice(x):\n    k = 0\n    while k < 2:\n        x = x + 1\n        k = k + 1\n    return x\ni = 0\nt = 0\nwhile i < 3000:\n    t = t + twice(i)\n    i = i + 1\nprint(t)\n");
+    const path = program("twice", "def twice(x):\n    k = 0\n    while k < 2:\n        x = x + 1\n        k = k + 1\n    return x\ni = 0\nt = 0\nwhile i < 3000:\n    t = t + twice(i)\n    i = i + 1\nprint(t)\n");
     const r = run(path, "--threshold", "50");
     expect(r.stdout).toBe(`${(2999 * 3000) / 2 + 2 * 3000}\n`);
     expect(r.stats).toMatch(/the loop was left before it closed \(its invocation returned\) \(at twice:\d+ /);
