@@ -5,7 +5,8 @@
  * expected output, with empty stderr and exit status 0; every Tiny program that fails at
  * run time fails with exactly its expected message. The configurations vary how
  * the bridges are attached and what they start from: the default (out of line, then
- * inlined into their tree once called often), never inlined, and without loop peeling.
+ * inlined into their tree once called often), never inlined, and without loop peeling;
+ * for Tiny also guest calls never inlined, and recursion inlined three levels deep.
  * bf.test.ts and tiny.test.ts cover the usual regimes; this file is about resume data,
  * bridges and the hand-offs between compiled functions.
  *
@@ -44,6 +45,17 @@ const CONFIGS: readonly StressConfig[] = [
 ];
 
 /**
+ * More configurations for Tiny, whose guest calls re-enter the portal: guest calls never
+ * inlined (every one a call_assembler), and recursion inlined three levels deep (guards
+ * failing inside nested inlined frames, with their frames virtual).
+ */
+const TINY_CONFIGS: readonly StressConfig[] = [
+  ...CONFIGS,
+  { args: ["--threshold", "1", "--jit-param", "bridge_threshold=1,inlining=0"], skipCorpus: [] },
+  { args: ["--threshold", "1", "--jit-param", "bridge_threshold=1,max_unroll_recursion=3"], skipCorpus: [] },
+];
+
+/**
  * A run that takes longer than this is killed and fails. Healthy runs take well under
  * 10 s each even in these configurations; a JIT that keeps tracing new bridges never
  * ends, and the test should say so rather than hold up CI.
@@ -61,8 +73,14 @@ runCli(["check", "bf"]);
 runCli(["check", "tiny"]);
 
 /** One concurrent test per config and program, except those `skip` names. */
-function stress(interpreter: string, programs: readonly GuestProgram[], encoding: BufferEncoding, skip: (c: StressConfig) => readonly string[] = () => []): void {
-  for (const cfg of CONFIGS) {
+function stress(
+  interpreter: string,
+  programs: readonly GuestProgram[],
+  encoding: BufferEncoding,
+  skip: (c: StressConfig) => readonly string[] = () => [],
+  configs: readonly StressConfig[] = CONFIGS,
+): void {
+  for (const cfg of configs) {
     for (const p of programs) {
       if (skip(cfg).includes(p.name)) continue;
       it(`${p.name} ${cfg.args.join(" ")}`, { timeout: RUN_TIMEOUT_MS + 30_000 }, async () => {
@@ -90,12 +108,12 @@ describe.skipIf(bfCorpus.length === 0).concurrent("stress: bf shared corpus", ()
 
 describe.concurrent("stress: tiny examples", () => {
   it("has examples", () => expect(tiny.length).toBeGreaterThanOrEqual(10));
-  stress("tiny", tiny, "utf8");
+  stress("tiny", tiny, "utf8", () => [], TINY_CONFIGS);
 });
 
 describe.concurrent("stress: tiny error programs", () => {
   it("has run-time error programs", () => expect(tinyErrors.length).toBeGreaterThanOrEqual(10));
-  for (const cfg of CONFIGS) {
+  for (const cfg of TINY_CONFIGS) {
     for (const p of tinyErrors) {
       it(`${p.name} ${cfg.args.join(" ")}`, { timeout: RUN_TIMEOUT_MS + 30_000 }, async () => {
         const r = await runCliAsync(["run", "tiny", p.path, ...cfg.args], "", RUN_TIMEOUT_MS);
