@@ -178,14 +178,26 @@ export class Engine implements DriverEngine {
    * to finishCall, only when the callee did not finish in compiled code.
    */
   private callAssembler(cell: JitCell, reds: unknown[]): unknown {
-    const { depth, buffer: buf } = this.space;
+    const buf = this.space.buffer;
     const tree = this.space.stub(this.tokenOf(cell));
     for (let i = 0; i < reds.length; i++) buf[i] = reds[i];
+    return this.inEngineFrame((d) => {
+      const r = d < CALL_BUDGET ? tree.fn() : OVER_BUDGET;
+      return r === FINISH ? buf[0] : this.finishCall(tree, r);
+    });
+  }
+
+  /**
+   * Runs `body` with the engine's frames counted in the stack depth (ENGINE_WEIGHT), as
+   * compiled frames are: compiled code it enters is below them on the stack, and a guest
+   * recursion may pass through the engine at every level. `body` gets the depth counted.
+   */
+  private inEngineFrame<T>(body: (depth: number) => T): T {
+    const depth = this.space.depth;
     const d = depth[0]!;
     depth[0] = d + ENGINE_WEIGHT;
     try {
-      const r = d + ENGINE_WEIGHT < CALL_BUDGET ? tree.fn() : OVER_BUDGET;
-      return r === FINISH ? buf[0] : this.finishCall(tree, r);
+      return body(d + ENGINE_WEIGHT);
     } finally {
       depth[0] = d;
     }
@@ -202,13 +214,9 @@ export class Engine implements DriverEngine {
    */
   private finishCall(callee: TraceTree, r: number): unknown {
     const cell = callee.token.owner as JitCell;
-    const buf = this.space.buffer;
     // The engine's frames, and the interpreter's if it resumes the callee, count in the
     // stack depth: compiled code they enter is below them on the stack.
-    const depth = this.space.depth;
-    const d = depth[0]!;
-    depth[0] = d + ENGINE_WEIGHT;
-    try {
+    return this.inEngineFrame(() => {
       // The call's arguments (the reds, then the callee frame's virtualizable values)
       // are in the buffer; the frame is brought up to date before the interpreter runs.
       if (r === OVER_BUDGET || this.tracing) return this.resumePortal([...cell.greens, ...this.storeInputs(callee.token)]);
@@ -222,9 +230,7 @@ export class Engine implements DriverEngine {
         exit = next instanceof TraceTree ? this.runFrom(next) : next;
       }
       return exit.done ? exit.value : this.resumePortal(exit.values);
-    } finally {
-      depth[0] = d;
-    }
+    });
   }
 
   /** Runs a portal invocation from its merge point (greens then reds) in the plain interpreter, to its return. */
@@ -290,12 +296,7 @@ export class Engine implements DriverEngine {
     }
     this.stats.tracingMs += performance.now() - t0;
     if (outcome.kind === "abort") {
-      this.stats.abort(where, outcome.reason);
-      if (!outcome.learned && ++cell.aborts >= this.params.maxAborts) {
-        cell.blacklisted = true;
-        this.stats.blacklist(where, outcome.reason);
-      }
-      this.log?.(`# aborted (${outcome.reason}) after ${outcome.partial.ops.length} ops: ${where}\n`);
+      this.aborted(cell, where, outcome.reason, !outcome.learned, outcome.partial);
       return this.continueAt(this.blackhole(() => runBlackhole(this.unit, outcome.frames, outcome.pending)));
     }
     if (!entry && outcome.exit.done) {
@@ -304,13 +305,7 @@ export class Engine implements DriverEngine {
       // iterations would all run through a bridge that restarts this code with the
       // loop's state in boxes. It is dropped (the run already went on, concretely) and
       // counts as an abort; the loop is traced again when hot.
-      const reason = "the loop was left before it closed (its invocation returned)";
-      this.stats.abort(where, reason);
-      if (++cell.aborts >= this.params.maxAborts) {
-        cell.blacklisted = true;
-        this.stats.blacklist(where, reason);
-      }
-      this.log?.(`# aborted (${reason}) after ${outcome.trace.ops.length} ops: ${where}\n`);
+      this.aborted(cell, where, "the loop was left before it closed (its invocation returned)", true, outcome.trace);
       return this.continueAt(outcome.exit);
     }
     const optimized = this.optimizeTrace(outcome.trace, where, entry && outcome.kind === "entry" ? "function" : outcome.trace.kind);
@@ -320,6 +315,19 @@ export class Engine implements DriverEngine {
     this.stats.compilingMs += performance.now() - t1;
     this.log?.(printTrace(optimized, { guardIndices: true }));
     return this.continueAt(outcome.exit);
+  }
+
+  /**
+   * Counts and logs a trace from `cell` that is given up; one that `counts` brings the
+   * loop nearer to being blacklisted (max_aborts).
+   */
+  private aborted(cell: JitCell, where: string, reason: string, counts: boolean, partial: Trace): void {
+    this.stats.abort(where, reason);
+    if (counts && ++cell.aborts >= this.params.maxAborts) {
+      cell.blacklisted = true;
+      this.stats.blacklist(where, reason);
+    }
+    this.log?.(`# aborted (${reason}) after ${partial.ops.length} ops: ${where}\n`);
   }
 
   /**
@@ -428,18 +436,11 @@ export class Engine implements DriverEngine {
    * merge point without compiled code, or when the portal returns (a `finish`).
    */
   private run(cell: JitCell, reds: unknown[]): EngineExit | null {
-    const { depth } = this.space;
     if (!this.loadInputs(cell.code!.token, reds)) return null;
-    // Counted in the stack depth, as compiled frames are: a guest recursion may pass
-    // through here at every level (a guest call from a compiled loop, the callee's loop
-    // compiled too), and past the budget it must go on in the interpreter alone.
-    const d = depth[0]!;
-    depth[0] = d + ENGINE_WEIGHT;
-    try {
-      return this.runFrom(cell.code!);
-    } finally {
-      depth[0] = d;
-    }
+    // Counted in the stack depth: a guest recursion may pass through here at every level
+    // (a guest call from a compiled loop, the callee's loop compiled too), and past the
+    // budget it must go on in the interpreter alone.
+    return this.inEngineFrame(() => this.runFrom(cell.code!));
   }
 
   /** Runs compiled code from `code` (its inputs in the exit buffer); see run. */
