@@ -85,6 +85,15 @@ export type PendingWrite =
   | { readonly kind: "field"; readonly obj: Value; readonly descr: FieldDescr; readonly value: Value; readonly vable?: true }
   | { readonly kind: "item"; readonly obj: Value; readonly descr: ArrayDescr; readonly index: Value; readonly value: Value; readonly vable?: true };
 
+/**
+ * The op that performs a pending write (`setfield(obj, value)` or
+ * `setarrayitem(obj, index, value)`), with its arguments mapped by `f`: to trace values
+ * to record it, or to run-time values to run it.
+ */
+export function pendingWriteOp<T>(w: PendingWrite, f: (v: Value) => T): { readonly name: "setfield" | "setarrayitem"; readonly args: T[] } {
+  return w.kind === "field" ? { name: "setfield", args: [f(w.obj), f(w.value)] } : { name: "setarrayitem", args: [f(w.obj), f(w.index), f(w.value)] };
+}
+
 /** Resume data of a guard. */
 export class Snapshot {
   constructor(

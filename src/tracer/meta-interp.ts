@@ -33,7 +33,7 @@ import { CallDescr, ClassDescr, EFFECTS_ALL, EFFECTS_NONE, FieldDescr, LocationD
 import { Validity, watchField } from "../ir/quasi-immutable.js";
 import { opInfo, type OpName } from "../ir/ops.js";
 import { executeOp } from "../ir/semantics.js";
-import { Const, InputArg, kindOfJsValue, Op, Snapshot, Trace, type FrameSnapshot, type Value } from "../ir/trace.js";
+import { Const, InputArg, kindOfJsValue, Op, pendingWriteOp, Snapshot, Trace, type FrameSnapshot, type Value } from "../ir/trace.js";
 import type { Insn, JitCode, Unit } from "../interp-dsl/jitcode.js";
 import type { BlackholeExit, Frame, PendingException } from "./blackhole.js";
 import { InlinedCalls, sameGreens } from "./inlining.js";
@@ -552,8 +552,8 @@ export class MetaInterp {
   /** Writes every virtualizable value back into the frame (before a call that gets it). */
   private storeVable(): void {
     for (const w of vableWrites(this.vinfo!, this.vable!)) {
-      if (w.kind === "field") this.record("setfield", [w.obj, w.value], w.descr);
-      else this.record("setarrayitem", [w.obj, w.index, w.value], w.descr);
+      const { name, args } = pendingWriteOp(w, (v) => v);
+      this.record(name, args, w.descr);
     }
   }
 
@@ -648,9 +648,9 @@ export class MetaInterp {
    */
   private guestCall(f: TraceFrame, ins: Extract<Insn, { o: "merge" }>): void {
     const greens = ins.g.map((r) => this.value(f, r));
-    const depth = this.frames.filter((fr) => fr.entry !== undefined && sameGreens(fr.entry, greens)).length;
-    if (depth > this.host.maxUnrollRecursion || !this.host.mayInline(greens) || this.frames.length >= this.host.inlineDepthLimit) return this.callAssembler(f, ins);
     ins.g.forEach((r, i) => (f.boxes[r] = this.promote(this.box(f, r), greens[i])));
+    const depth = this.frames.filter((fr) => fr.entry !== undefined && sameGreens(fr.entry, greens)).length;
+    if (depth > this.host.maxUnrollRecursion || !this.host.mayInline(greens) || this.frames.length >= this.host.inlineDepthLimit) return this.callAssembler(f, ins, greens);
     delete f.portalCall;
     f.entry = greens;
     this.inlined.began(f, greens, this.ops.length);
@@ -679,11 +679,9 @@ export class MetaInterp {
    * interpreter, as the tracer runs every residual call.
    * The callee's frame holds nothing else live at its merge point, so it is dropped.
    */
-  private callAssembler(f: TraceFrame, ins: Extract<Insn, { o: "merge" }>): void {
-    const greens = ins.g.map((r) => this.value(f, r));
+  private callAssembler(f: TraceFrame, ins: Extract<Insn, { o: "merge" }>, greens: readonly unknown[]): void {
     const token = this.host.entryTokenFor(greens);
     if (token === null) throw new Abort("a guest call to a portal invocation without an entry");
-    ins.g.forEach((r, i) => (f.boxes[r] = this.promote(this.box(f, r), greens[i])));
     const reds = ins.r.map((r) => this.box(f, r));
     const redValues = ins.r.map((r) => this.value(f, r));
     const args = this.vinfo ? [...reds, ...this.calleeVableValues(token, reds, redValues)] : reds;

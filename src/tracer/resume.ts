@@ -6,7 +6,7 @@
  */
 
 import { ClassDescr } from "../ir/descr.js";
-import { Const, Op, type Snapshot, type Trace, type Value } from "../ir/trace.js";
+import { Const, Op, pendingWriteOp, type Snapshot, type Trace, type Value } from "../ir/trace.js";
 import { executeOp } from "../ir/semantics.js";
 import type { JitCode } from "../interp-dsl/jitcode.js";
 import type { Frame } from "./blackhole.js";
@@ -37,8 +37,8 @@ export function resumeValues(snapshot: Snapshot, valueOf: (v: Value) => unknown)
     return arr;
   };
   for (const w of snapshot.pendingWrites) {
-    if (w.kind === "field") executeOp("setfield", [get(w.obj), get(w.value)], w.descr);
-    else executeOp("setarrayitem", [get(w.obj), get(w.index), get(w.value)], w.descr);
+    const { name, args } = pendingWriteOp(w, get);
+    executeOp(name, args, w.descr);
   }
   return get;
 }
@@ -104,11 +104,8 @@ export function resumeOps(snapshot: Snapshot, boxOf: (v: Value) => Value): { ops
   }
   for (const w of snapshot.pendingWrites) {
     if (w.vable) continue;
-    ops.push(
-      w.kind === "field"
-        ? new Op("setfield", [box(w.obj), box(w.value)], w.descr)
-        : new Op("setarrayitem", [box(w.obj), box(w.index), box(w.value)], w.descr),
-    );
+    const { name, args } = pendingWriteOp(w, box);
+    ops.push(new Op(name, args, w.descr));
   }
   return { ops, boxOf: box };
 }
