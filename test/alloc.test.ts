@@ -17,7 +17,7 @@ import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { translate, type Translation } from "../dist/interp-dsl/translator.js";
 import type { Insn, RawDescr, RawUnit } from "../dist/interp-dsl/jitcode.js";
-import { DIFFERENTIAL_CONFIGS, ROOT, runCli, runCliAsync } from "./helpers.js";
+import { DIFFERENTIAL_CONFIGS, ROOT, expectSameOutput, runCli } from "./helpers.js";
 
 const FIXTURE = join(ROOT, "test/fixtures/alloc-interp.ts");
 const BLANK = Symbol.for("tsjit.blank");
@@ -266,14 +266,7 @@ describe("new: traced", () => {
 
   it("prints what the interpreter prints without the JIT, in every configuration", async () => {
     const configs = [...DIFFERENTIAL_CONFIGS, ["--threshold", "1", "--jit-param", "bridge_threshold=1"], ["--threshold", "1", "--jit-param", "inline_depth=3"]];
-    const runs = await Promise.all(configs.map((c) => runCliAsync(["run", FIXTURE, program, ...c])));
-    const expected = runs[0]!;
-    expect(expected.status).toBe(0);
-    expect(expected.stdout.toString()).toMatch(/^\d+\n$/);
-    runs.forEach((r, i) => {
-      expect(r.stderr, configs[i]!.join(" ")).toBe("");
-      expect(r.stdout.toString(), configs[i]!.join(" ")).toBe(expected.stdout.toString());
-    });
+    await expectSameOutput([FIXTURE, program], configs, /^\d+\n$/);
   });
 });
 

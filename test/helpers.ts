@@ -7,6 +7,9 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
+import { TranslationError } from "../dist/interp-dsl/subset.js";
+import { translate } from "../dist/interp-dsl/translator.js";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const CORPUS = resolve(ROOT, "../shared/corpus");
@@ -107,5 +110,33 @@ export function runCliAsync(args: readonly string[], stdin: Buffer | string = ""
       resolvePromise({ status: code ?? -1, stdout: Buffer.concat(out), stderr });
     });
     child.stdin.end(stdin);
+  });
+}
+
+/** The message with which the translator rejects the interpreter `file` (a TranslationError); throws if it accepts it. */
+export async function rejection(file: string): Promise<string> {
+  try {
+    await translate(file);
+  } catch (e) {
+    expect(e).toBeInstanceOf(TranslationError);
+    return (e as Error).message;
+  }
+  throw new Error("expected the translator to reject the interpreter");
+}
+
+/**
+ * Runs `tsjit run ...args` in each of `configs` (the first is the reference, usually
+ * `--no-jit`) and checks that every run prints what the first printed, with nothing on
+ * stderr; the first must exit 0 and print text of the form `shape`. `label` starts each
+ * failure message.
+ */
+export async function expectSameOutput(args: readonly string[], configs: readonly (readonly string[])[], shape: RegExp, label = ""): Promise<void> {
+  const runs = await Promise.all(configs.map((c) => runCliAsync(["run", ...args, ...c])));
+  const expected = runs[0]!;
+  expect(expected.status).toBe(0);
+  expect(expected.stdout.toString()).toMatch(shape);
+  runs.forEach((r, i) => {
+    expect(r.stderr, `${label}${configs[i]!.join(" ")}`).toBe("");
+    expect(r.stdout.toString(), `${label}${configs[i]!.join(" ")}`).toBe(expected.stdout.toString());
   });
 }

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DIFFERENTIAL_CONFIGS, ROOT, runCli, runCliAsync } from "./helpers.js";
+import { DIFFERENTIAL_CONFIGS, ROOT, expectSameOutput, runCli } from "./helpers.js";
 
 const FIXTURE = join(ROOT, "test/fixtures/hints-interp.ts");
 const tmp = mkdtempSync(join(tmpdir(), "tsjit-hints-"));
@@ -97,14 +97,7 @@ describe("hints never change the output", () => {
     it(`${mode}: as without the JIT, in every configuration`, async () => {
       const file = program(500, mode, 3);
       const configs = [...DIFFERENTIAL_CONFIGS, ["--threshold", "1", "--jit-param", "enable_opts="]];
-      const runs = await Promise.all(configs.map((c) => runCliAsync(["run", FIXTURE, file, ...c])));
-      const expected = runs[0]!;
-      expect(expected.status).toBe(0);
-      expect(expected.stdout.toString()).toMatch(/^\d+\n$/);
-      runs.forEach((r, i) => {
-        expect(r.stderr, configs[i]!.join(" ")).toBe("");
-        expect(r.stdout.toString(), configs[i]!.join(" ")).toBe(expected.stdout.toString());
-      });
+      await expectSameOutput([FIXTURE, file], configs, /^\d+\n$/);
     });
   }
 });

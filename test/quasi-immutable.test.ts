@@ -15,9 +15,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { translate } from "../dist/interp-dsl/translator.js";
-import { TranslationError } from "../dist/interp-dsl/subset.js";
 import { fieldWritten, quasiImmutableWritten, Validity, watchField } from "../dist/ir/quasi-immutable.js";
-import { DIFFERENTIAL_CONFIGS, ROOT, runCli, runCliAsync } from "./helpers.js";
+import { DIFFERENTIAL_CONFIGS, ROOT, rejection, expectSameOutput, runCli } from "./helpers.js";
 
 const FIXTURE = join(ROOT, "test/fixtures/quasi-interp.ts");
 const tmp = mkdtempSync(join(tmpdir(), "tsjit-quasi-"));
@@ -100,14 +99,7 @@ describe("quasi-immutable fields: traced", () => {
     for (const [n, period] of [[3000, 400], [3000, 7], [600, 1]] as const) {
       const file = program(n, period);
       const configs = [...DIFFERENTIAL_CONFIGS, ["--threshold", "1", "--jit-param", "bridge_threshold=1"], ["--threshold", "2", "--jit-param", "enable_opts="]];
-      const runs = await Promise.all(configs.map((c) => runCliAsync(["run", FIXTURE, file, ...c])));
-      const expected = runs[0]!;
-      expect(expected.status).toBe(0);
-      expect(expected.stdout.toString()).toMatch(/^\d+\n\d+\n$/);
-      runs.forEach((r, i) => {
-        expect(r.stderr, `${n} ${period}: ${configs[i]!.join(" ")}`).toBe("");
-        expect(r.stdout.toString(), `${n} ${period}: ${configs[i]!.join(" ")}`).toBe(expected.stdout.toString());
-      });
+      await expectSameOutput([FIXTURE, file], configs, /^\d+\n\d+\n$/, `${n} ${period}: `);
     }
   }, 120_000);
 });
@@ -134,15 +126,6 @@ export function main(): number { run(new S()); return 0; }
 `,
     );
     return file;
-  }
-  async function rejection(file: string): Promise<string> {
-    try {
-      await translate(file);
-    } catch (e) {
-      expect(e).toBeInstanceOf(TranslationError);
-      return (e as Error).message;
-    }
-    throw new Error("expected the translator to reject the interpreter");
   }
 
   it("accepts a declared, writable field", async () => {

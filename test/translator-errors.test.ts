@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { translate } from "../dist/interp-dsl/translator.js";
-import { TranslationError } from "../dist/interp-dsl/subset.js";
+import { rejection } from "./helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tsjit-subset-"));
 let counter = 0;
@@ -42,15 +42,6 @@ export function main(): number { run(new State()); return 0; }
   return file;
 }
 
-async function rejection(file: string): Promise<string> {
-  try {
-    await translate(file);
-  } catch (e) {
-    expect(e).toBeInstanceOf(TranslationError);
-    return (e as Error).message;
-  }
-  throw new Error("expected the translator to reject the interpreter");
-}
 
 const CASES: { name: string; body: string; decls?: string; rule: RegExp; line: number; col: number; hint?: RegExp }[] = [
   { name: "closures", body: "  const f = (y: number) => y + 1;", rule: /closures are not supported/, line: 5, col: 13, hint: /top-level function/ },

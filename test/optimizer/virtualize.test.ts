@@ -395,7 +395,7 @@ describe("virtualize: arrays", () => {
   });
 
   it("forces the array at an index it cannot decide and writes only items that differ from the fill", () => {
-    const r = virt(trace`
+    const text = trace`
       # loop
       [n0]
       p1 = new_array(3, 0, descr=Array<number>)
@@ -406,20 +406,10 @@ describe("virtualize: arrays", () => {
       p5 = new_array(2, 0, descr=Array<number>)
       setarrayitem(p5, 1.5, 1, descr=Array<number>)
       finish(n2, n4, p5)
-    `);
-    // Out of bounds (2 of 2) and not an index (1.5, a property) are not guessed either.
-    expect(r.text).toBe(trace`
-      # loop
-      [n0]
-      p1 = new_array(3, 0, descr=Array<number>)
-      setarrayitem(p1, 2, n0, descr=Array<number>)
-      n2 = getarrayitem(p1, n0, descr=Array<number>)
-      p3 = new_array(2, 0, descr=Array<number>)
-      n4 = getarrayitem(p3, 2, descr=Array<number>)
-      p5 = new_array(2, 0, descr=Array<number>)
-      setarrayitem(p5, 1.5, 1, descr=Array<number>)
-      finish(n2, n4, p5)
-    `);
+    `;
+    // Out of bounds (2 of 2) and not an index (1.5, a property) are not guessed either:
+    // the trace comes out as it went in.
+    expect(virt(text).text).toBe(text);
   });
 
   it("must not virtualize an array of unknown or large length, or a Float32Array", () => {
