@@ -11,8 +11,9 @@
  *         let l1 = x;
  *         t1: for (;;) { …body…; { const t2 = y; l1 = t2; } continue t1; } } }
  *
- * Every function takes its inputs from the exit buffer `X`, shared by all compiled code
- * of an engine. A jump to a label in scope assigns the label's variables and
+ * A function takes its inputs from the exit buffer `X`, shared by all compiled code of
+ * an engine; a loop or entry tree's function is a small entry that reads them and calls
+ * the tree's `body`, which takes them as arguments. A jump to a label in scope assigns the label's variables and
  * `continue`s it. A guard becomes `if (!(cond)) { … }`; inside the braces stands the
  * bridge traced from that guard, inlined (so a bridge that goes back to its loop is a
  * `continue`), or else the exit: the guard's fail arguments go into `X`, and `x(i)`
@@ -39,9 +40,11 @@
  * guard_no_exception that follows it.
  *
  * `finish(v)` (the portal returns v) leaves with FINISH and v in `X[0]`. A guest call,
- * `call_assembler`, is a real nested call of the callee's tree (see callAssembler
- * below): a finished callee's result is read from `X[0]`, anything else goes to the
- * engine (`c`), which finishes the call; no exit code crosses the call.
+ * `call_assembler`, is a real nested call of the callee's tree `body`, its inputs as
+ * arguments (see callAssembler below; passed through `X`, a store and a load each,
+ * they made tiny's fib(33) take a fifth longer): a finished callee's result is read from `X[0]`,
+ * anything else goes to the engine (`c`), which finishes the call; no exit code
+ * crosses the call.
  *
  * Guest data never enters the source text: strings and objects are read from the
  * constant side table `K`; only numbers, booleans, null/undefined and identifiers
@@ -79,8 +82,15 @@ export interface GuardExit {
 export class TraceTree {
   /** Bridge traces inlined at the guard they start from. */
   readonly bridges = new Map<Op, Trace>();
-  /** The current function (replaced by each recompilation). */
+  /** The current function, its inputs in the exit buffer (replaced by each recompilation). */
   fn: () => number = () => {
+    throw new Error("backend: tree not compiled");
+  };
+  /**
+   * For a loop or entry tree, the same code taking its inputs as arguments: what a
+   * call_assembler calls (a stub's puts them into the exit buffer for the engine).
+   */
+  body: (...inputs: unknown[]) => number = () => {
     throw new Error("backend: tree not compiled");
   };
   /** For an out-of-line bridge tree, the exit index whose `bridges` entry calls it; else -1. */
@@ -254,6 +264,11 @@ export class CodeSpace {
       const id = this.trees.length;
       tree = new TraceTree(id, null, token, null);
       tree.fn = () => -1 - id;
+      const buffer = this.buffer;
+      tree.body = (...inputs: unknown[]) => {
+        for (let i = 0; i < inputs.length; i++) buffer[i] = inputs[i];
+        return -1 - id;
+      };
       this.trees.push(tree);
       this.byToken.set(token, tree);
     }
@@ -352,7 +367,9 @@ class FunctionCompiler {
     const scope: OpenLabel[] = [];
     let ops = tree.root.ops;
     let indent = "  ";
-    if (inputs.length) this.lines.push(`  let ${inputs.map((v, i) => `${v} = X[${i}]`).join(", ")};`);
+    // A loop or entry tree's function takes its inputs as arguments (see `body`); an
+    // out-of-line bridge reads them from the exit buffer.
+    if (inputs.length && tree.family !== null) this.lines.push(`  let ${inputs.map((v, i) => `${v} = X[${i}]`).join(", ")};`);
     if (tree.family === null) {
       // A loop or entry tree starts over at `e` when something jumps to it. Every way out
       // (a guard's exit, a call into another tree) sets `r` and breaks out of `q` to the
@@ -376,8 +393,17 @@ class FunctionCompiler {
     // Constants are bound once, outside the function, so V8 sees them as constants; W is
     // the weight of the function's frame (see STACK_BUDGET).
     const bind = `const W = ${1 + (this.temp >> 5)}${this.consts.map((_, i) => `, k${i} = K[${i}]`).join("")};\n`;
-    const source = `${bind}return function ${this.name}() {\n${this.lines.join("\n")}\n};`;
-    tree.fn = new Function("K", "X", "A", "D", "x", "c", source)(this.consts, this.space.buffer, this.space.active, this.space.depth, this.space.exit, this.space.callExitFn) as () => number;
+    const params = tree.family === null ? inputs.join(", ") : "";
+    const fromBuffer = inputs.map((_, i) => `X[${i}]`).join(", ");
+    const source =
+      `${bind}const body = function ${this.name}(${params}) {\n${this.lines.join("\n")}\n};\n` +
+      (tree.family === null ? `return [body, function ${this.name}_entry() { return body(${fromBuffer}); }];` : "return [body, body];");
+    const [body, fn] = new Function("K", "X", "A", "D", "x", "c", source)(this.consts, this.space.buffer, this.space.active, this.space.depth, this.space.exit, this.space.callExitFn) as [
+      (...inputs: unknown[]) => number,
+      () => number,
+    ];
+    tree.fn = fn;
+    if (tree.family === null) tree.body = body;
     tree.source = source;
   }
 
@@ -476,9 +502,10 @@ class FunctionCompiler {
     const d = `d${this.temp++}`;
     const r = `r${this.temp++}`;
     this.names.set(op, n);
-    const writes = args.map((a, i) => `X[${i}] = ${a};`).join(" ");
-    // This frame stays counted in D while the engine finishes the call, too.
-    const call = `${writes} ${callee}.calls++; D[0] = ${d} + W; const ${r} = ${d} + W < ${CALL_BUDGET} ? ${callee}.fn() : ${OVER_BUDGET}; ${n} = ${r} === ${FINISH} ? X[0] : c(${callee}, ${r}); D[0] = ${d};`;
+    // The callee's inputs are its arguments; when it is not called, the engine finds them
+    // in X. This frame stays counted in D while the engine finishes the call, too.
+    const notCalled = `(${[...args.map((a, i) => `X[${i}] = ${a}`), OVER_BUDGET].join(", ")})`;
+    const call = `${callee}.calls++; D[0] = ${d} + W; const ${r} = ${d} + W < ${CALL_BUDGET} ? ${callee}.body(${args.join(", ")}) : ${notCalled}; ${n} = ${r} === ${FINISH} ? X[0] : c(${callee}, ${r}); D[0] = ${d};`;
     this.lines.push(`${indent}let ${n}; const ${d} = D[0];`);
     if (noException === null) {
       this.lines.push(`${indent}{ ${call} }`);

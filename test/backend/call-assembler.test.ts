@@ -66,6 +66,15 @@ describe("backend: call_assembler", () => {
     guard_no_exception() [p0, n1]
     finish(v2)
   `;
+  /** A caller that passes the callee other values than its own inputs (so X shows which). */
+  const CALLER_PLUS_100 = trace`
+    # entry
+    [p0, n1]
+    n2 = num_add(n1, 100)
+    v3 = call_assembler(p0, n2, descr=Callee)
+    guard_no_exception() [p0, n1]
+    finish(v3)
+  `;
   /** A callee entered at `token`: finishes with n1 + 1, or fails its guard when n1 is 13. */
   const CALLEE = trace`
     # entry
@@ -105,32 +114,41 @@ describe("backend: call_assembler", () => {
   });
 
   it("a callee not compiled yet (a stub) goes to the engine, the caller's frame counted in D meanwhile", () => {
-    const { space, t, run } = compiled(CALLER);
+    const { space, t, run } = compiled(CALLER_PLUS_100);
     const stub = space.stub(callee(t));
     let during = -1;
     let code = 0;
+    let inputs: unknown[] = [];
     space.onCallExit = (c, r) => {
       expect(c).toBe(stub);
       code = r;
       during = space.depth[0]!;
+      inputs = space.buffer.slice(0, 2);
       return 7;
     };
-    expect(run({}, 1)).toBe(FINISH);
+    const frame = {};
+    expect(run(frame, 1)).toBe(FINISH);
     expect(space.buffer[0]).toBe(7);
     expect(code).toBe(-1 - stub.id);
+    // The call passes the inputs as arguments; the stub leaves them in X for the engine.
+    expect(inputs).toEqual([frame, 101]);
     expect(during).toBeGreaterThan(0);
     expect(space.depth[0]).toBe(0);
   });
 
   it("past the call budget, the callee is not called: the engine gets OVER_BUDGET", () => {
-    const { space, t, run } = compiled(CALLER);
+    const { space, t, run } = compiled(CALLER_PLUS_100);
     const tree = space.addTree(parseTrace(CALLEE), callee(t), "Callee");
     let code = 0;
-    space.onCallExit = (_c, r) => ((code = r), "interpreted");
+    let inputs: unknown[] = [];
+    space.onCallExit = (_c, r) => ((code = r), (inputs = space.buffer.slice(0, 2)), "interpreted");
     space.depth[0] = CALL_BUDGET;
-    expect(run({}, 1)).toBe(FINISH);
+    const frame = {};
+    expect(run(frame, 1)).toBe(FINISH);
     expect(space.buffer[0]).toBe("interpreted");
     expect(code).toBe(OVER_BUDGET);
+    // Not called: the inputs are in X for the engine, which runs the callee.
+    expect(inputs).toEqual([frame, 101]);
     expect(tree.calls).toBe(1);
     expect(space.depth[0]).toBe(CALL_BUDGET);
   });
