@@ -75,10 +75,20 @@ export function isInt32(v: Value): boolean {
   return v instanceof Op && INT32_OPS.has(v.name);
 }
 
-/** True when `v` is certainly a number other than -0 (NaN allowed). */
-export function neverNegZero(v: Value): boolean {
+/**
+ * True when `v` is certainly a number other than -0 (NaN allowed). Besides the ops that
+ * never make -0: IEEE addition gives -0 only for -0 + -0, and subtraction only for
+ * -0 - +0, so `a + b` is never -0 when one side never is, and `a - b` when `a` never is
+ * or `b` is a constant other than +0 (`n - 1`, say). `depth` bounds the walk.
+ */
+export function neverNegZero(v: Value, depth = 4): boolean {
   if (v instanceof Const) return typeof v.value === "number" && !Object.is(v.value, -0);
-  return isInt32(v) || (v instanceof Op && NEVER_NEG_ZERO_OPS.has(v.name));
+  if (isInt32(v) || (v instanceof Op && NEVER_NEG_ZERO_OPS.has(v.name))) return true;
+  if (depth === 0 || !(v instanceof Op)) return false;
+  const [a, b] = v.args as [Value, Value];
+  if (v.name === "num_add") return neverNegZero(a, depth - 1) || neverNegZero(b, depth - 1);
+  if (v.name === "num_sub") return neverNegZero(a, depth - 1) || (b instanceof Const && typeof b.value === "number" && !Object.is(b.value, 0));
+  return false;
 }
 
 function known(value: Value, rule: string): Simplified {

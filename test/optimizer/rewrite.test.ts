@@ -513,6 +513,43 @@ describe("rewrite: algebraic rules", () => {
     });
   });
 
+  it("x + 0 is x for a sum or difference that cannot be -0 (n - 1, n - -0, a sum with such a side), not for n + m or n * 2", () => {
+    const r = opt(
+      trace`
+        # loop
+        [n0, n1]
+        n2 = num_sub(n0, 1)
+        n3 = num_add(n2, 0)
+        n4 = num_add(n1, n3)
+        n5 = num_add(n4, 0)
+        n6 = num_sub(n0, -0)
+        n7 = num_add(n6, 0)
+        n8 = num_add(n0, n1)
+        n9 = num_add(n8, 0)
+        n10 = num_mul(n0, 2)
+        n11 = num_sub(n10, 0)
+        n12 = num_add(n11, 0)
+        finish(n5, n7, n9, n12)
+      `,
+      REWRITE,
+    );
+    // -0 + -0 and -0 - +0 are the only ways to -0: n0 - (-0) never is (-0 - -0 is +0),
+    // while n0 + n1 and n0 * 2 (n0 - 0 is just n0) are for some inputs.
+    expect(r.text).toBe(trace`
+      # loop
+      [n0, n1]
+      n2 = num_sub(n0, 1)
+      n3 = num_add(n1, n2)
+      n4 = num_sub(n0, -0)
+      n5 = num_add(n0, n1)
+      n6 = num_add(n5, 0)
+      n7 = num_mul(n0, 2)
+      n8 = num_add(n7, 0)
+      finish(n3, n4, n6, n8)
+    `);
+    expect(r.rules).toEqual({ "num-add-zero": 3, "num-sub-zero": 1 });
+  });
+
   it("does not answer x for x - 0, x * 1, -(-x) ... when x may be undefined (an item read past an array's end)", () => {
     const text = trace`
       # loop
