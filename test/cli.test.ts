@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT, runCli } from "./helpers.js";
+import { spawn } from "node:child_process";
+import { CLI, ROOT, runCli } from "./helpers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "tsjit-cli-"));
 const hello = join(ROOT, "interpreters/bf/examples/hello.b");
@@ -18,6 +19,20 @@ function expectClean(stderr: string): void {
 }
 
 describe("tsjit CLI", () => {
+  it("stops quietly with status 141 when its reader closes stdout (`| head`), with and without the JIT", async () => {
+    // An endless stream of output: only a closed pipe ends it.
+    const endless = join(tmp, "endless.b");
+    writeFileSync(endless, "+[.]");
+    for (const flags of [[], ["--no-jit"]]) {
+      const child = spawn(process.execPath, [CLI, "run", "bf", endless, ...flags], { cwd: ROOT });
+      const err: Buffer[] = [];
+      child.stderr.on("data", (d: Buffer) => err.push(d));
+      child.stdout.once("data", () => child.stdout.destroy());
+      const status = await new Promise<number | null>((done) => child.on("close", done));
+      expect(status).toBe(141);
+      expect(Buffer.concat(err).toString()).toBe("");
+    }
+  });
   it("rejects an unknown option", () => {
     const r = runCli(["run", "bf", hello, "--frobnicate"]);
     expect(r.status).toBe(2);

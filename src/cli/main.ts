@@ -18,7 +18,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { translate } from "../interp-dsl/translator.js";
 import { TranslationError } from "../interp-dsl/subset.js";
-import { GuestError, flush } from "../interp-dsl/io.js";
+import { GuestError, OutputClosed, flush } from "../interp-dsl/io.js";
 import { DEFAULT_PARAMS, type JitParams } from "../tracer/engine.js";
 import { loadInterpreter } from "../tracer/loader.js";
 import { ALL_PASSES } from "../optimizer/pipeline.js";
@@ -186,7 +186,13 @@ export async function cli(argv: string[]): Promise<number> {
     }
     throw new UsageError(cmd ? `unknown command '${cmd}'` : "no command given");
   } catch (e) {
-    flush();
+    if (e instanceof OutputClosed) return 141;
+    try {
+      flush();
+    } catch (closed) {
+      if (closed instanceof OutputClosed) return 141;
+      throw closed;
+    }
     if (e instanceof UsageError) {
       process.stderr.write(`tsjit: ${e.message}\n${USAGE}\n`);
       return 2;

@@ -47,8 +47,25 @@ function writeAll(bytes: Uint8Array): void {
     try {
       off += writeSync(1, bytes, off, bytes.length - off);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EPIPE") {
+        outLen = 0;
+        throw new OutputClosed();
+      }
+      if (code !== "EAGAIN") throw e;
     }
+  }
+}
+
+/**
+ * Thrown by a write when stdout has been closed by its reader (`tsjit run … | head`):
+ * the guest program's output can go nowhere, so the run stops. The CLI exits quietly
+ * with status 141, as a program killed by SIGPIPE does in a shell.
+ */
+export class OutputClosed extends Error {
+  constructor() {
+    super("stdout was closed by its reader");
+    this.name = "OutputClosed";
   }
 }
 
