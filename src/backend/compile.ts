@@ -42,7 +42,7 @@
  * `finish(v)` (the portal returns v) leaves with FINISH and v in `X[0]`. A guest call,
  * `call_assembler`, is a real nested call of the callee's tree `body`, its inputs as
  * arguments (see callAssembler below; passed through `X`, a store and a load each,
- * they made tiny's fib(33) take a fifth longer): a finished callee's result is read from `X[0]`,
+ * they made tiny's fib(33) take a sixth longer): a finished callee's result is read from `X[0]`,
  * anything else goes to the engine (`c`), which finishes the call; no exit code
  * crosses the call.
  *
