@@ -13,13 +13,14 @@
  *
  * A function takes its inputs from the exit buffer `X`, shared by all compiled code of
  * an engine; a loop or entry tree's function is a small entry that reads them and calls
- * the tree's `body`, which takes them as arguments. A jump to a label in scope assigns the label's variables and
- * `continue`s it. A guard becomes `if (!(cond)) { … }`; inside the braces stands the
- * bridge traced from that guard, inlined (so a bridge that goes back to its loop is a
- * `continue`), or else the exit: the guard's fail arguments go into `X`, and `x(i)`
- * calls the bridge compiled on its own for that guard if there is one, else returns the
- * guard's index i in the engine's exit table. (In a loop or entry tree the exit goes
- * through locals to one handler that does this: see exitCode.) A new bridge is first compiled on its own
+ * the tree's `body`, which takes them as arguments. A jump to a label in scope assigns
+ * the label's variables and `continue`s it. A guard becomes `if (!(cond)) { … }`;
+ * inside the braces stands the bridge traced from that guard, inlined (so a bridge that
+ * goes back to its loop is a `continue`), or else the exit: the guard's fail arguments
+ * go into `X`, and `x(i)` calls the bridge compiled on its own for that guard if there
+ * is one, else returns the guard's index i in the engine's exit table. (In a loop or
+ * entry tree the exit goes through locals to one handler that does this: see
+ * exitCode.) A new bridge is first compiled on its own
  * (cheap: a small function); once called `inlineAfter` times it is inlined into its
  * guard's tree, whose function is recompiled — unless the tree is past `limit` ops (V8
  * stops optimizing very large functions, and recompiling a hot one sends it back to V8's
@@ -42,9 +43,9 @@
  * `finish(v)` (the portal returns v) leaves with FINISH and v in `X[0]`. A guest call,
  * `call_assembler`, is a real nested call of the callee's tree `body`, its inputs as
  * arguments (see callAssembler below; passed through `X`, a store and a load each,
- * they made tiny's fib(33) take a sixth longer): a finished callee's result is read from `X[0]`,
- * anything else goes to the engine (`c`), which finishes the call; no exit code
- * crosses the call.
+ * they made tiny's fib(33) take a sixth longer): a finished callee's result is read
+ * from `X[0]`, anything else goes to the engine (`c`), which finishes the call; no exit
+ * code crosses the call.
  *
  * Guest data never enters the source text: strings and objects are read from the
  * constant side table `K`; only numbers, booleans, null/undefined and identifiers
@@ -362,6 +363,7 @@ class FunctionCompiler {
 
   compile(): void {
     const tree = this.tree as TraceTree & { root: Trace };
+    const loopOrEntry = tree.family === null;
     const inputs = tree.root.inputs.map((_, i) => `i${i}`);
     tree.root.inputs.forEach((v, i) => this.names.set(v, inputs[i]!));
     const scope: OpenLabel[] = [];
@@ -369,8 +371,8 @@ class FunctionCompiler {
     let indent = "  ";
     // A loop or entry tree's function takes its inputs as arguments (see `body`); an
     // out-of-line bridge reads them from the exit buffer.
-    if (inputs.length && tree.family !== null) this.lines.push(`  let ${inputs.map((v, i) => `${v} = X[${i}]`).join(", ")};`);
-    if (tree.family === null) {
+    if (inputs.length && !loopOrEntry) this.lines.push(`  let ${inputs.map((v, i) => `${v} = X[${i}]`).join(", ")};`);
+    if (loopOrEntry) {
       // A loop or entry tree starts over at `e` when something jumps to it. Every way out
       // (a guard's exit, a call into another tree) sets `r` and breaks out of `q` to the
       // one place that decides between starting over and returning.
@@ -382,7 +384,7 @@ class FunctionCompiler {
     }
     const declareAt = this.lines.length - 2;
     this.emitOps(ops, indent, scope);
-    if (tree.family === null) {
+    if (loopOrEntry) {
       const outs = Array.from({ length: this.exitVars }, (_, i) => `o${i}`);
       if (outs.length) this.lines[declareAt] = `    let ${outs.join(", ")};`;
       else this.lines.splice(declareAt, 1);
@@ -393,17 +395,15 @@ class FunctionCompiler {
     // Constants are bound once, outside the function, so V8 sees them as constants; W is
     // the weight of the function's frame (see STACK_BUDGET).
     const bind = `const W = ${1 + (this.temp >> 5)}${this.consts.map((_, i) => `, k${i} = K[${i}]`).join("")};\n`;
-    const params = tree.family === null ? inputs.join(", ") : "";
-    const fromBuffer = inputs.map((_, i) => `X[${i}]`).join(", ");
-    const source =
-      `${bind}const body = function ${this.name}(${params}) {\n${this.lines.join("\n")}\n};\n` +
-      (tree.family === null ? `return [body, function ${this.name}_entry() { return body(${fromBuffer}); }];` : "return [body, body];");
+    const params = loopOrEntry ? inputs.join(", ") : "";
+    const entry = loopOrEntry ? `function ${this.name}_entry() { return body(${inputs.map((_, i) => `X[${i}]`).join(", ")}); }` : "body";
+    const source = `${bind}const body = function ${this.name}(${params}) {\n${this.lines.join("\n")}\n};\nreturn [body, ${entry}];`;
     const [body, fn] = new Function("K", "X", "A", "D", "x", "c", source)(this.consts, this.space.buffer, this.space.active, this.space.depth, this.space.exit, this.space.callExitFn) as [
       (...inputs: unknown[]) => number,
       () => number,
     ];
     tree.fn = fn;
-    if (tree.family === null) tree.body = body;
+    if (loopOrEntry) tree.body = body;
     tree.source = source;
   }
 

@@ -32,7 +32,6 @@ import { type OpSpec, neverNegZero, simplifyAlgebra } from "./algebra.js";
 import { TraceRewriter, allConst, tryRun } from "./rewriter.js";
 import { type OptStats, countRule } from "./stats.js";
 
-
 /**
  * The constant that `y` certainly *is* once `y === c` has been seen to hold, or null.
  * `===` identifies everything except that `-0 === 0`: after `y === 0` (or `-0`), y may be

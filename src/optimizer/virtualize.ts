@@ -87,7 +87,6 @@ import { type OptStats, countRule } from "./stats.js";
 /** The longest array that is kept virtual (longer ones are allocated as usual). */
 export const MAX_VIRTUAL_ARRAY = 64;
 
-
 interface VirtualObject {
   readonly kind: "object";
   /** The `new` op that allocates it when forced (also the value that names it). */

@@ -117,7 +117,6 @@ class Abort {
   ) {}
 }
 
-
 /** Records one trace starting at the portal's merge point. */
 export class MetaInterp {
   private readonly frames: TraceFrame[] = [];
