@@ -10,7 +10,8 @@
  * `unroll` is not a walk of its own but a driver, as in RPython: for a loop trace it
  * peels one iteration (`unroll.ts`), runs the forward passes (every pass but `dce`) over
  * the two iterations, then closes the loop; when that does not close, it tries again
- * with two peeled iterations. Without it (or when peeling gives up) the
+ * with two peeled iterations; with `heap` on, the stores at the closed loop's back edge
+ * that every exit performs anyway are then dropped (`backedge.ts`). Without it (or when peeling gives up) the
  * forward passes run over the trace as it is. After `virtualize` and `heap`, `rewrite`
  * and `pure` run a second time, over what their forwarding made equal (uncounted). `dce`
  * always runs last. A pass may take a third argument, the PassContext: `virtualize` is
@@ -18,6 +19,7 @@
  */
 
 import { type Trace } from "../ir/trace.js";
+import { sinkBackEdgeStores } from "./backedge.js";
 import { dce } from "./dce.js";
 import { heap } from "./heap.js";
 import { intbounds } from "./intbounds.js";
@@ -87,6 +89,7 @@ export function optimize(trace: Trace, options: OptimizeOptions = {}): Trace {
       const attempt = newOptStats();
       const u = unroll(trace, peels);
       t = closeLoop(forward(u.trace, attempt, { peeled: true, boundary: u.boundary }), u, attempt);
+      if (t && enable.includes("heap")) t = sinkBackEdgeStores(t, attempt);
       if (t) for (const [rule, n] of attempt.rules) countRule(options.stats, rule, n);
       if (t && peels > 1) countRule(options.stats, "unroll-peeled-again");
     }
