@@ -28,9 +28,9 @@
  *
  * A jump to another tree calls that tree's `body` with the jump's arguments, so hot
  * hand-offs stay in compiled code (through `X` instead, Mandelbrot.b took 6% longer:
- * it makes 42 million such calls). To keep the JS stack bounded, a tree is entered at most once at a time: `A[k]`
- * says whether tree k is active (the caller sets it around the call). A jump to an
- * active tree, and an out-of-line bridge's jump back to the loop it hangs from, instead
+ * it makes 42 million such calls). To keep the JS stack bounded, a tree is entered at
+ * most once at a time: `A[k]` says whether tree k is active (the caller sets it around
+ * the call). A jump to an active tree, and an out-of-line bridge's jump back to the loop it hangs from, instead
  * return `-1 - k` with the jump's arguments in `X`; every function returns such a code
  * unchanged to its caller, except tree k itself, which reloads its inputs and starts
  * over. `D[0]` measures the compiled frames on the JS stack below the running one, each

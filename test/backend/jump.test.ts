@@ -57,22 +57,17 @@ describe("backend: jump to another tree", () => {
     expect(space.buffer.slice(0, 2)).toEqual([frame, 101]);
   });
 
-  it("to a tree running below on the stack: returns to it with the arguments in X", () => {
+  // A tree running below on the stack, or the stack budget spent: the target is not
+  // called, and whoever runs it next finds its inputs in X.
+  it.each([
+    ["to a tree running below on the stack", (space: CodeSpace, id: number) => (space.active[id] = 1)],
+    ["past the stack budget", (space: CodeSpace) => (space.depth[0] = STACK_BUDGET)],
+  ])("%s: does not call it, returns its jump code with the arguments in X", (_what, block) => {
     const { space, other, run } = jumper();
     const target = space.addTree(parseTrace(OTHER), other, "Other");
-    space.active[target.id] = 1;
+    block(space, target.id);
     const frame = {};
     expect(run(frame, 1)).toBe(-1 - target.id);
     expect(space.buffer.slice(0, 2)).toEqual([frame, 101]);
-  });
-
-  it("past the stack budget: does not call, returns the jump code with the arguments in X", () => {
-    const { space, other, run } = jumper();
-    const target = space.addTree(parseTrace(OTHER), other, "Other");
-    space.depth[0] = STACK_BUDGET;
-    const frame = {};
-    expect(run(frame, 1)).toBe(-1 - target.id);
-    expect(space.buffer.slice(0, 2)).toEqual([frame, 101]);
-    expect(space.active[target.id]).toBe(0);
   });
 });
