@@ -30,16 +30,16 @@
  * hand-offs stay in compiled code (through `X` instead, Mandelbrot.b took 6% longer:
  * it makes 42 million such calls). To keep the JS stack bounded, a tree is entered at
  * most once at a time: `A[k]` says whether tree k is active (the caller sets it around
- * the call). A jump to an active tree, and an out-of-line bridge's jump back to the loop it hangs from, instead
- * return `-1 - k` with the jump's arguments in `X`; every function returns such a code
- * unchanged to its caller, except tree k itself, which reloads its inputs and starts
- * over. `D[0]` measures the compiled frames on the JS stack below the running one, each
- * weighing its number of temporaries (`W`, in units of 32): past STACK_BUDGET a jump
- * returns and a bridge call exits instead, and the engine carries on from the bottom of
- * the stack. (A bridge of a few thousand ops has a frame of tens of kilobytes.)
- * (Both are only about stack depth: a stale flag after an exception costs speed, never
- * correctness.) A call that can raise is wrapped in try/catch and leaves through the
- * guard_no_exception that follows it.
+ * the call). A jump to an active tree, and an out-of-line bridge's jump back to the
+ * loop it hangs from, instead return `-1 - k` with the jump's arguments in `X`; every
+ * function returns such a code unchanged to its caller, except tree k itself, which
+ * reloads its inputs and starts over. `D[0]` measures the compiled frames on the JS
+ * stack below the running one, each weighing its number of temporaries (`W`, in units
+ * of 32): past STACK_BUDGET a jump returns and a bridge call exits instead, and the
+ * engine carries on from the bottom of the stack. (A bridge of a few thousand ops has
+ * a frame of tens of kilobytes.) (Both are only about stack depth: a stale flag after
+ * an exception costs speed, never correctness.) A call that can raise is wrapped in
+ * try/catch and leaves through the guard_no_exception that follows it.
  *
  * `finish(v)` (the portal returns v) leaves with FINISH and v in `X[0]`. A guest call,
  * `call_assembler`, is a real nested call of the callee's tree `body`, its inputs as
@@ -542,7 +542,7 @@ class FunctionCompiler {
     }
     const to = this.space.stub(target);
     this.lines.push(`${indent}if (A[${to.id}] === 1 || D[0] + W >= ${STACK_BUDGET}) { ${writes}${this.leave(`${-1 - to.id}`)} }`);
-    const r = this.tree.family === null ? "r" : `r${this.temp++}`;
+    const r = family === null ? "r" : `r${this.temp++}`;
     const declare = r === "r" ? "" : "const ";
     this.lines.push(`${indent}A[${to.id}] = 1; D[0] += W; ${declare}${r} = ${this.ref(to)}.body(${args.join(", ")}); D[0] -= W; A[${to.id}] = 0; ${this.leave(r)}`);
   }

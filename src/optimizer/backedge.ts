@@ -40,17 +40,14 @@ export function sinkBackEdgeStores(trace: Trace, stats?: OptStats): Trace {
   const label = ops[labelAt];
   if (!label || label.descr !== jump.descr || labelAt === 0) return trace;
   const body = ops.slice(labelAt + 1, -1);
-  const definedInBody = new Set<Value>([...label.args, ...body]);
-  let lastGuard = -1;
-  body.forEach((op, k) => {
-    if (opInfo(op.name).guard) lastGuard = k;
-  });
   // A call that may read the heap makes every store of the body observable.
   if (body.some((op) => opInfo(op.name).call && !opInfo(op.name).pure)) return trace;
+  const definedInBody = new Set<Value>([...label.args, ...body]);
   const guards = body.filter((op) => opInfo(op.name).guard);
+  const afterLastGuard = guards.length === 0 ? 0 : body.lastIndexOf(guards[guards.length - 1]!) + 1;
 
   const dead = new Set<Op>();
-  for (let k = lastGuard + 1; k < body.length; k++) {
+  for (let k = afterLastGuard; k < body.length; k++) {
     const store = body[k]!;
     if (store.name !== "setfield") continue;
     const [obj] = store.args;

@@ -11,8 +11,8 @@
  * peels one iteration (`unroll.ts`), runs the forward passes (every pass but `dce`) over
  * the two iterations, then closes the loop; when that does not close, it tries again
  * with two peeled iterations; with `heap` on, the stores at the closed loop's back edge
- * that every exit performs anyway are then dropped (`backedge.ts`). Without it (or when peeling gives up) the
- * forward passes run over the trace as it is. After `virtualize` and `heap`, `rewrite`
+ * that every exit performs anyway are then dropped (`backedge.ts`). Without it (or when
+ * peeling gives up) the forward passes run over the trace as it is. After `virtualize` and `heap`, `rewrite`
  * and `pure` run a second time, over what their forwarding made equal (uncounted). `dce`
  * always runs last. A pass may take a third argument, the PassContext: `virtualize` is
  * told when it runs over a peeled loop, whose final jump is unroll's bookkeeping.
