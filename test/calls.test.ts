@@ -60,9 +60,9 @@ describe("guest calls: fib", () => {
     const traces = optimized(fib.log);
     const entry = traces.find((t) => t.startsWith("# entry tiny: fib:0"));
     expect(entry).toBeDefined();
-    const token = /descr=(Loop\d+)/.exec(fib.log.split("\n").find((l) => l.includes("call_assembler("))!)![1];
+    const token = /descr=(Loop\d+(?:f\d+)?)/.exec(fib.log.split("\n").find((l) => l.includes("call_assembler("))!)![1];
     // Every call_assembler of the run targets the same entry: fib calls only fib.
-    const targets = new Set([...fib.log.matchAll(/call_assembler\([^)]*descr=(Loop\d+)\)/g)].map((m) => m[1]));
+    const targets = new Set([...fib.log.matchAll(/call_assembler\([^)]*descr=(Loop\d+(?:f\d+)?)\)/g)].map((m) => m[1]));
     expect([...targets]).toEqual([token]);
     expect(entry!.trimEnd().split("\n").at(-1)).toMatch(/^finish\(p\d+\)$/);
     // The callee's code object is a constant before the call (the call is only right for
@@ -71,6 +71,40 @@ describe("guest calls: fib", () => {
     const withCalls = traces.find((t) => t.includes("call_assembler("))!;
     expect(withCalls).toMatch(/(guard_value\(p\d+, ConstPtr\(Code#\d+\)\)|guard_not_invalidated\()[^\n]*\n(?:[^\n]*\n)*?v\d+ = call_assembler/);
     expect(withCalls).not.toMatch(/getarrayitem\(ConstPtr\(Array#\d+\)/); // no load of a global
+  });
+});
+
+describe("guest calls: the callee's frame passed by its contents (frame entries)", () => {
+  const fib = run(join(TINY, "examples/fib.tiny"), "--threshold", "50");
+
+  it("compiles a frame entry of fib, and every compiled call enters it: no optimized trace allocates a Frame", () => {
+    expect(fib.stats).toMatch(/^ +frame entry at fib:0 /m);
+    const traces = optimized(fib.log);
+    const calls = traces.flatMap((t) => [...t.matchAll(/call_assembler\(.*descr=(\w+)\)$/gm)].map((m) => m[1]));
+    expect(calls.length).toBeGreaterThan(0);
+    expect(new Set(calls).size).toBe(1);
+    expect(calls[0]).toMatch(/^Loop\d+f\d+$/);
+    for (const t of traces) expect(t).not.toMatch(/= new\(descr=Frame\)/);
+    expect(fib.stats).toMatch(/virtualize-frame-passed/);
+  });
+
+  it("guards of frame entries fail (argument types change, a local is reassigned) with the interpreter's output", () => {
+    const path = join(TINY, "examples/frame_entry.tiny");
+    for (const t of ["1", "50"]) {
+      const r = run(path, "--threshold", t);
+      expect(r.stdout).toBe(readFileSync(join(TINY, "examples/frame_entry.out"), "utf8"));
+      expect(r.stats).toMatch(/^ +frame entry at (walk|rec):0 /m);
+      expect(r.stats).toMatch(/guard failures: +[1-9]/);
+    }
+  });
+
+  it("with inlining off, a call from a loop passes the frame too", () => {
+    const path = program("loop-calls", "def f(x):\n    return x * 2 + 1\ni = 0\ns = 0\nwhile i < 3000:\n    s = s + f(i)\n    i = i + 1\nprint(s)\n");
+    const r = run(path, "--threshold", "50", "--jit-param", "inlining=0");
+    expect(r.stdout).toBe("9000000\n");
+    const loop = optimized(r.log).find((t) => t.startsWith("# loop tiny: <module>"))!;
+    expect(loop).toMatch(/call_assembler\(.*descr=Loop\d+f\d+\)$/m);
+    expect(loop).not.toMatch(/= new\(descr=Frame\)/);
   });
 });
 

@@ -73,6 +73,11 @@ export interface JitDriverSpec<G extends string, R extends string> {
    *   again. Code that reaches the frame another way (a global, another object's field)
    *   while compiled code runs sees stale values. A virtualizable array must not be
    *   stored into another object or array (the trace is aborted).
+   *
+   * A frame that a trace allocates for a guest call and never uses after it is not
+   * allocated by the caller at all: its contents are passed to the callee's compiled
+   * code, which allocates the frame only where it escapes (see tracer/frame-entry.ts).
+   * Nothing can tell the difference, since nothing holds that frame but the callee.
    */
   readonly virtualizables?: { readonly [K in R]?: readonly string[] };
 }

@@ -165,10 +165,48 @@ export class CallDescr extends Descr {
   }
 }
 
+/**
+ * A frame passed to a guest call by its contents instead of as an object: its class and,
+ * per field in the order the object defines them, either one argument (`array` null)
+ * or an array of `length` items passed as that many arguments. See `FrameEntry`.
+ */
+export interface FrameShape {
+  readonly cls: ClassDescr;
+  readonly fields: readonly { readonly field: FieldDescr; readonly array: ArrayDescr | null; readonly length: number }[];
+}
+
+/** A string that is equal for equal shapes (the class and every field's name and kind). */
+export function frameShapeKey(shape: FrameShape): string {
+  return `${shape.cls.name}{${shape.fields.map((f) => (f.array ? `${f.field.field}[${f.length}]` : f.field.field)).join(",")}}`;
+}
+
+/** The number of arguments that pass a frame of this shape. */
+export function frameShapeArity(shape: FrameShape): number {
+  return shape.fields.reduce((n, f) => n + (f.array ? f.length : 1), 0);
+}
+
+/**
+ * The other entry of a portal invocation, for a guest call whose caller allocated the
+ * callee's frame in its trace and never uses it after the call: the frame need not be
+ * allocated at all. `call_assembler(reds…, descr=T)` becomes `call_assembler(the
+ * other reds…, the frame's contents…, descr=entry(shape))`, whose code starts from
+ * the frame as a virtual object (allocated only if it escapes, or when a guard fails).
+ */
+export interface FrameEntry {
+  /** The index of the frame among the call's reds. */
+  readonly red: number;
+  /** The number of reds (the call's arguments after them are the frame's virtualizable values). */
+  readonly reds: number;
+  /** The token entered with the frame passed by `shape`, or null when there is none. */
+  readonly entry: (shape: FrameShape) => TargetToken | null;
+}
+
 /** The place a jump goes to: a loop's label. */
 export class TargetToken extends Descr {
   /** The engine's record of the code this token enters (set by the engine; opaque here). */
   owner: unknown = null;
+  /** For a portal entry whose frame may be passed by its contents (set by the engine). */
+  frameEntry: FrameEntry | null = null;
   /**
    * What `call_assembler(args, descr=this)` calls: runs the portal invocation whose
    * merge point this token enters, with `args` as its red values, to its return, and

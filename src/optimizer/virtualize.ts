@@ -76,7 +76,7 @@
  * The pass builds a new trace with a TraceRewriter; its input is not modified.
  */
 
-import { ArrayDescr, ClassDescr, FieldDescr } from "../ir/descr.js";
+import { ArrayDescr, ClassDescr, FieldDescr, TargetToken, type FrameShape } from "../ir/descr.js";
 import { opInfo } from "../ir/ops.js";
 import { executeOp } from "../ir/semantics.js";
 import { Const, Op, Snapshot, type Trace, type Value, type VirtualDesc } from "../ir/trace.js";
@@ -194,6 +194,9 @@ class VirtualizePass {
         case "instance_of":
         case "same_as":
           if (this.fold(op)) return;
+          break;
+        case "call_assembler":
+          if (d instanceof TargetToken && this.passFrame(op, k, d)) return;
           break;
         case "label":
           for (let n = this.virtuals.size; n > 0; n--) this.count("virtualize-escape-label");
@@ -401,6 +404,73 @@ class VirtualizePass {
     this.count("virtualize-guard-fails");
     this.withResume(this.rw.emit(op, "guard_true", [Const.of(false)], null));
     return true;
+  }
+
+  // ---- guest calls ----------------------------------------------------------------
+
+  /**
+   * A guest call whose callee frame is a virtual that nothing uses after the call: the
+   * call passes the frame's contents to the callee's frame entry instead (see
+   * FrameEntry in ir/descr.ts), and the frame is never allocated here. Its array fields
+   * that are virtual too are passed item by item. Not when the frame or one of those
+   * arrays is used by a later op (the final bookkeeping jump of a peeled loop aside) or
+   * named by later resume data, or is held by another virtual: the callee changes them.
+   */
+  private passFrame(op: Op, k: number, token: TargetToken): boolean {
+    const fe = token.frameEntry;
+    if (fe === null) return false;
+    const args = this.rw.args(op);
+    const frame = args[fe.red];
+    const v = frame === undefined ? undefined : this.virtuals.get(frame);
+    if (v?.kind !== "object") return false;
+    const parts = new Set<Value>([frame!]);
+    const fields: FrameShape["fields"][number][] = [];
+    const leaves: Value[] = [];
+    for (const [field, value] of v.fields.values()) {
+      const x = this.rw.get(value);
+      const a = this.virtuals.get(x);
+      if (a?.kind === "array" && !a.descr.typed && !parts.has(x)) {
+        parts.add(x);
+        fields.push({ field, array: a.descr, length: a.items.length });
+        for (const item of a.items) leaves.push(this.rw.get(item));
+      } else {
+        fields.push({ field, array: null, length: -1 });
+        leaves.push(x);
+      }
+    }
+    if (leaves.some((x) => parts.has(x)) || this.heldElsewhere(parts) || this.usedAfter(parts, k)) return false;
+    const entry = fe.entry({ cls: v.cls, fields });
+    if (entry === null) return false;
+    for (const x of parts) this.virtuals.delete(x);
+    const reds = args.slice(0, fe.reds).filter((_, i) => i !== fe.red);
+    this.rw.emit(op, op.name, [...reds, ...leaves].map((x) => this.force(x)), entry);
+    this.count("virtualize-frame-passed");
+    return true;
+  }
+
+  /** True when a virtual other than `parts` (the frame and its arrays) holds one of them. */
+  private heldElsewhere(parts: ReadonlySet<Value>): boolean {
+    for (const [x, v] of this.virtuals) {
+      if (parts.has(x)) continue;
+      const held = v.kind === "object" ? [...v.fields.values()].map(([, value]) => value) : v.items;
+      if (held.some((value) => parts.has(this.rw.get(value)))) return true;
+    }
+    return false;
+  }
+
+  /** True when an op of the input after the k-th, or its resume data, names one of `values`. */
+  private usedAfter(values: ReadonlySet<Value>, k: number): boolean {
+    const ops = this.rw.source.ops;
+    const names = (x: Value): boolean => values.has(this.rw.get(x));
+    for (let j = k + 1; j < ops.length; j++) {
+      const op = ops[j]!;
+      if (this.context.peeled && op.name === "jump" && j === ops.length - 1) continue;
+      if (op.args.some(names)) return true;
+      let found = false;
+      op.snapshot?.forEachValue((x) => (found ||= names(x)));
+      if (found) return true;
+    }
+    return false;
   }
 
   // ---- escapes ----------------------------------------------------------------------

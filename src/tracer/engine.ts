@@ -20,7 +20,7 @@
  */
 
 import { performance } from "node:perf_hooks";
-import { TargetToken, type ClassDescr } from "../ir/descr.js";
+import { TargetToken, frameShapeKey, type ClassDescr, type FrameShape } from "../ir/descr.js";
 import { printTrace } from "../ir/printer.js";
 import { Const, InputArg, type Trace, type Value } from "../ir/trace.js";
 import type { Validity } from "../ir/quasi-immutable.js";
@@ -29,8 +29,9 @@ import type { Unit } from "../interp-dsl/jitcode.js";
 import { CALL_BUDGET, CodeSpace, FINISH, MAX_TREES, OVER_BUDGET, TraceTree, type GuardExit } from "../backend/compile.js";
 import { optimize, ALL_PASSES } from "../optimizer/pipeline.js";
 import { runBlackhole, type BlackholeExit, type Frame } from "./blackhole.js";
+import { frameEntryTrace, materializeFrame } from "./frame-entry.js";
 import { MetaInterp } from "./meta-interp.js";
-import { boxesFromSnapshot, factsAtFailure, framesFromSnapshot, resumeOps } from "./resume.js";
+import { boxesFromSnapshot, factsAtFailure, framesFromSnapshot, resumeOps, resumeValues } from "./resume.js";
 import { JitStats } from "./stats.js";
 import { sameLayout, vableFromSnapshot, VirtualizableInfo, type VableBoxes, type VableLayout } from "./virtualizable.js";
 
@@ -100,6 +101,16 @@ interface JitCell {
   validity: Validity | null;
   /** Inlining a guest call entered here made a trace fail: such calls are call_assemblers. */
   dontInline: boolean;
+  /** The function trace of `code` as recorded (not optimized), from which frame entries are made. */
+  recorded: Trace | null;
+  /** The frame entries of this function, by the key of their frame shape (see frame-entry.ts). */
+  frameEntries: Map<string, TargetToken> | null;
+}
+
+/** A frame entry: the function's cell and the shape of the frame its callers pass. */
+interface FrameEntryInfo {
+  readonly cell: JitCell;
+  readonly shape: FrameShape;
 }
 
 /** The engine of one JitDriver. */
@@ -115,6 +126,10 @@ export class Engine implements DriverEngine {
   private readonly vinfo: VirtualizableInfo | null;
   /** The virtualizable layout of each token's inputs (see virtualizable.ts). */
   private readonly layouts = new Map<TargetToken, VableLayout>();
+  /** Every frame entry's token, with what it enters. */
+  private readonly frameEntries = new Map<TargetToken, FrameEntryInfo>();
+  /** Frame entries made while a trace was optimized, compiled after it (see compileFrameEntries). */
+  private readonly pendingFrameEntries: [TargetToken, Trace][] = [];
 
   /** The portal function (its plain-interpreter variant), called to resume an invocation at its merge point. */
   private readonly portalFn: (...args: unknown[]) => unknown;
@@ -177,10 +192,10 @@ export class Engine implements DriverEngine {
    * same inline (see the backend): it calls the callee's tree directly and comes here,
    * to finishCall, only when the callee did not finish in compiled code.
    */
-  private callAssembler(cell: JitCell, reds: unknown[]): unknown {
+  private callAssembler(token: TargetToken, args: unknown[]): unknown {
     const buf = this.space.buffer;
-    const tree = this.space.stub(this.tokenOf(cell));
-    for (let i = 0; i < reds.length; i++) buf[i] = reds[i];
+    const tree = this.space.stub(token);
+    for (let i = 0; i < args.length; i++) buf[i] = args[i];
     return this.inEngineFrame((d) => {
       const r = d < CALL_BUDGET ? tree.fn() : OVER_BUDGET;
       return r === FINISH ? buf[0] : this.finishCall(tree, r);
@@ -276,7 +291,7 @@ export class Engine implements DriverEngine {
     }
     let c = m.get(greens[n - 1]) as JitCell | undefined;
     if (!c) {
-      c = { greens: [...greens], counter: 0, aborts: 0, blacklisted: false, header: false, token: null, code: null, validity: null, dontInline: false };
+      c = { greens: [...greens], counter: 0, aborts: 0, blacklisted: false, header: false, token: null, code: null, validity: null, dontInline: false, recorded: null, frameEntries: null };
       m.set(greens[n - 1], c);
     }
     return c;
@@ -308,12 +323,17 @@ export class Engine implements DriverEngine {
       this.aborted(cell, where, "the loop was left before it closed (its invocation returned)", true, outcome.trace);
       return this.continueAt(outcome.exit);
     }
-    const optimized = this.optimizeTrace(outcome.trace, where, entry && outcome.kind === "entry" ? "function" : outcome.trace.kind);
+    const kind = entry && outcome.kind === "entry" ? "function" : outcome.trace.kind;
+    const optimized = this.optimizeTrace(outcome.trace, where, kind);
     const t1 = performance.now();
     cell.code = this.space.addTree(optimized, token, token.name);
     cell.validity = (optimized.ops.find((op) => op.name === "guard_not_invalidated")?.descr as Validity | undefined) ?? null;
     this.stats.compilingMs += performance.now() - t1;
     this.log?.(printTrace(optimized, { guardIndices: true }));
+    cell.recorded = kind === "function" ? outcome.trace : null;
+    // A function retraced (a quasi-immutable field changed): its frame entries follow.
+    for (const fe of cell.frameEntries?.values() ?? []) this.remakeFrameEntry(fe);
+    this.compileFrameEntries();
     return this.continueAt(outcome.exit);
   }
 
@@ -353,6 +373,51 @@ export class Engine implements DriverEngine {
     this.stats.compiled(where, kind, trace.ops.length, optimized.ops.length);
     this.stats.assemblerOps += optimized.ops.filter((op) => op.name === "call_assembler").length;
     return optimized;
+  }
+
+  /**
+   * The token of the frame entry of the function compiled at `cell` for frames of
+   * `shape` (see frame-entry.ts), made on first request and compiled right after the
+   * trace being optimized; null when the function has no function trace to derive it
+   * from, or the frame does not fit it, or the code space is full.
+   */
+  private frameEntryToken(cell: JitCell, shape: FrameShape): TargetToken | null {
+    if (cell.recorded === null || cell.token === null) return null;
+    const key = frameShapeKey(shape);
+    const known = cell.frameEntries?.get(key);
+    if (known) return known;
+    const layout = this.layouts.get(cell.token);
+    const trace = layout ? frameEntryTrace(cell.recorded, shape, this.vinfo!, layout, this.unit.portal!.reds.length) : null;
+    if (trace === null || this.space.full) return null;
+    const token = new TargetToken(`${cell.token.name}f${this.frameEntries.size}`);
+    token.owner = cell;
+    token.assembler = (...args: unknown[]) => this.callAssembler(token, args);
+    this.space.stub(token);
+    this.frameEntries.set(token, { cell, shape });
+    (cell.frameEntries ??= new Map()).set(key, token);
+    this.pendingFrameEntries.push([token, trace]);
+    return token;
+  }
+
+  /** Derives a frame entry again from its function's trace as now recorded. */
+  private remakeFrameEntry(token: TargetToken): void {
+    const fe = this.frameEntries.get(token)!;
+    const layout = fe.cell.token ? this.layouts.get(fe.cell.token) : undefined;
+    const trace = fe.cell.recorded && layout ? frameEntryTrace(fe.cell.recorded, fe.shape, this.vinfo!, layout, this.unit.portal!.reds.length) : null;
+    if (trace) this.pendingFrameEntries.push([token, trace]);
+  }
+
+  /** Optimizes and compiles the frame entries made meanwhile (theirs too). */
+  private compileFrameEntries(): void {
+    for (let next = this.pendingFrameEntries.shift(); next; next = this.pendingFrameEntries.shift()) {
+      const [token, trace] = next;
+      const where = this.location(this.frameEntries.get(token)!.cell.greens);
+      const optimized = this.optimizeTrace(trace, where, "frame entry");
+      const t1 = performance.now();
+      this.space.addTree(optimized, token, token.name);
+      this.stats.compilingMs += performance.now() - t1;
+      this.log?.(printTrace(optimized, { guardIndices: true }));
+    }
   }
 
   /**
@@ -402,6 +467,13 @@ export class Engine implements DriverEngine {
    */
   private storeInputs(token: TargetToken): unknown[] {
     const buf = this.space.buffer;
+    const fe = this.frameEntries.get(token);
+    if (fe) {
+      // A frame entry's inputs: the other reds, then the frame's contents.
+      const others = buf.slice(0, this.unit.portal!.reds.length - 1);
+      others.splice(this.vinfo!.red, 0, materializeFrame(fe.shape, buf, others.length));
+      return others;
+    }
     const reds = buf.slice(0, this.unit.portal!.reds.length);
     const layout = this.layouts.get(token);
     if (this.vinfo && layout) this.vinfo.write(reds[this.vinfo.red], buf, reds.length, layout);
@@ -412,7 +484,11 @@ export class Engine implements DriverEngine {
     if (!cell.token) {
       const token = new TargetToken(`Loop${this.loopCount++}`);
       token.owner = cell;
-      token.assembler = (...reds: unknown[]) => this.callAssembler(cell, reds);
+      token.assembler = (...args: unknown[]) => this.callAssembler(token, args);
+      if (this.vinfo) {
+        const red = this.vinfo.red;
+        token.frameEntry = { red, reds: this.unit.portal!.reds.length, entry: (shape) => this.frameEntryToken(cell, shape) };
+      }
       cell.token = token;
     }
     return cell.token;
@@ -493,7 +569,9 @@ export class Engine implements DriverEngine {
     this.stats.guardFailures++;
     const pending = exit.snapshot.afterCallRaising ? { error: buf.exc } : null;
     buf.exc = undefined;
-    const valueOf = (v: Value): unknown => buf[exit.slots.get(v)!];
+    // The virtuals of the resume data are materialized once: the frames and a bridge's
+    // virtualizable (a frame the trace never allocated) must be the same objects.
+    const valueOf = resumeValues(exit.snapshot, (v: Value): unknown => buf[exit.slots.get(v)!]);
     const frames = framesFromSnapshot(exit.snapshot, valueOf);
     let bh: BlackholeExit;
     // No bridge from guard_not_invalidated: once it fails it always does; the loop is retraced instead.
@@ -558,6 +636,7 @@ export class Engine implements DriverEngine {
     this.space.addBridge(exit, bridge, root.token.name);
     this.stats.compilingMs += performance.now() - t1;
     this.log?.(printTrace(bridge, { guardIndices: true }));
+    this.compileFrameEntries();
     return outcome.exit;
   }
 

@@ -277,14 +277,23 @@ export class MetaInterp {
     return new Abort(`trace too long (the guest call at ${this.host.location(biggest)} is not inlined from now on)`, null, null, true);
   }
 
-  /** Resume data: every frame with the trace values of its live registers. */
+  /**
+   * Resume data: every frame with the trace values of its live registers. After a call
+   * that raised, the innermost frame goes on at the handler of the call's instruction
+   * (or is unwound), so its registers that are dead there are left out (undefined):
+   * a frame a guest call got, say, which the caller does not use once the call is over.
+   */
   private snapshot(afterCallRaising = false): Snapshot {
-    const frames: FrameSnapshot[] = this.frames.map((f) => ({
-      code: f.code,
-      pc: f.pc,
-      values: Array.from(f.code.liveIn![f.pc]!, (r) => f.boxes[r] ?? Const.of(undefined)),
-      ...(f.entry ? { entry: f.entry } : {}),
-    }));
+    const innermost = this.frames[this.frames.length - 1];
+    const frames: FrameSnapshot[] = this.frames.map((f) => {
+      const liveAfter = afterCallRaising && f === innermost ? liveAtHandler(f.code, f.pc) : null;
+      return {
+        code: f.code,
+        pc: f.pc,
+        values: Array.from(f.code.liveIn![f.pc]!, (r) => (liveAfter && !liveAfter.includes(r) ? undefined : f.boxes[r]) ?? Const.of(undefined)),
+        ...(f.entry ? { entry: f.entry } : {}),
+      };
+    });
     const writes = this.vable && !this.vableInFrame ? vableWrites(this.vinfo!, this.vable) : [];
     return new Snapshot(frames, new Map(), writes, afterCallRaising);
   }
@@ -804,4 +813,10 @@ export class MetaInterp {
     this.set(f, d, v, op.kind === "-" ? Const.of(v) : op);
     f.pc++;
   }
+}
+
+/** The registers live where an exception raised at `pc` of `code` is caught (none when it is not). */
+function liveAtHandler(code: JitCode, pc: number): Int32Array {
+  const h = code.handlers.find((x) => pc >= x.start && pc < x.end);
+  return h ? code.liveIn![h.handler]! : new Int32Array(0);
 }

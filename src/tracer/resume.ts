@@ -43,9 +43,11 @@ export function resumeValues(snapshot: Snapshot, valueOf: (v: Value) => unknown)
   return get;
 }
 
-/** Rebuilds the frames of `snapshot`; `valueOf` gives the run-time value of a trace value. */
-export function framesFromSnapshot(snapshot: Snapshot, valueOf: (v: Value) => unknown): Frame[] {
-  const get = resumeValues(snapshot, valueOf);
+/**
+ * Rebuilds the frames of `snapshot`; `get` (from resumeValues) gives the run-time value
+ * of a trace value, the same object for a virtual each time it is asked.
+ */
+export function framesFromSnapshot(snapshot: Snapshot, get: (v: Value) => unknown): Frame[] {
   const frames: Frame[] = [];
   snapshot.frames.forEach((fs, k) => {
     const code = fs.code as JitCode;

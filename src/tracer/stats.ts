@@ -43,7 +43,7 @@ export class JitStats {
     const ms = (x: number) => `${x.toFixed(1)} ms`;
     const lines = [
       "tsjit stats",
-      `  traces compiled:  ${this.loops.length} (${["loop", "entry", "function", "bridge"].map((k) => `${this.loops.filter((l) => l.kind === k).length} ${k}`).join(", ")})`,
+      `  traces compiled:  ${this.loops.length} (${["loop", "entry", "function", "frame entry", "bridge"].map((k) => `${this.loops.filter((l) => l.kind === k).length} ${k}`).join(", ")})`,
     ];
     for (const l of this.loops) lines.push(`    ${l.kind} at ${l.where}: ${l.ops} ops recorded, ${l.optimizedOps} after optimization`);
     let aborts = 0;

@@ -12,6 +12,7 @@
 
 import { describe, expect, it } from "vitest";
 import { type ParseEnv, parseTrace } from "../../src/ir/parser.js";
+import { TargetToken, frameShapeKey } from "../../src/ir/descr.js";
 import { printTrace } from "../../src/ir/printer.js";
 import { ALL_PASSES, optimize } from "../../src/optimizer/pipeline.js";
 import { World, describeRun, execute } from "../fuzz/trace-exec.js";
@@ -601,6 +602,121 @@ describe("virtualize: loops", () => {
     `);
     expect(r.rules["unroll-peeled-again"]).toBe(1);
     expect(r.rules["unroll-gave-up"]).toBeUndefined();
+  });
+});
+
+describe("virtualize: a guest call's frame passed by its contents", () => {
+  /** A callee token whose frame (the first red of two) may be passed by contents; records the shapes asked for. */
+  function callee(accept = true) {
+    const shapes: string[] = [];
+    const token = new TargetToken("Loop3");
+    const entry = new TargetToken("Loop3f");
+    token.frameEntry = {
+      red: 0,
+      reds: 2,
+      entry: (shape) => {
+        shapes.push(frameShapeKey(shape));
+        return accept ? entry : null;
+      },
+    };
+    return { env: { descrs: { Loop3: token, Loop3f: entry } }, shapes };
+  }
+
+  /** A caller that allocates the callee's frame (a stack of two, a depth) and calls with it. */
+  const call = (after = "") => trace`
+    # bridge
+    [p0, n1, p2]
+    p3 = new(descr=Frame)
+    p4 = new_array(2, null, descr=Array<W_Root>)
+    setarrayitem(p4, 0, p2, descr=Array<W_Root>)
+    setfield(p3, p4, descr=Frame.stack)
+    setfield(p3, n1, descr=Frame.depth)
+    v5 = call_assembler(p3, p0, p2, null, descr=Loop3)
+    guard_no_exception() [run@7: p0]
+    ${after}finish(v5)
+  `;
+
+  it("passes a frame the caller never uses again as its fields and its arrays' items, to the callee's frame entry", () => {
+    const c = callee();
+    const r = virt(call(), VIRT, c.env);
+    expect(r.text).toBe(trace`
+      # bridge
+      [p0, n1, p2]
+      v3 = call_assembler(p0, p2, null, n1, descr=Loop3f)
+      guard_no_exception() [run@7: p0]
+      finish(v3)
+    `);
+    expect(c.shapes).toEqual(["Frame{stack[2],depth}"]);
+    expect(r.rules["virtualize-frame-passed"]).toBe(1);
+  });
+
+  it("must not when the callee has no frame entry for the shape: the frame is forced", () => {
+    const r = virt(call(), VIRT, callee(false).env);
+    expect(r.text).toContain("= call_assembler(p3, p0, p2, null, descr=Loop3)");
+    expect(r.text).toContain("p3 = new(descr=Frame)");
+  });
+
+  it("must not when the frame or its array is used after the call, or named by later resume data", () => {
+    for (const after of [
+      "n6 = getfield(p3, descr=Frame.depth)\n    guard_true(n6) [run@8: p0]\n    ",
+      "p6 = getarrayitem(p4, 0, descr=Array<W_Root>)\n    guard_nonnull(p6) [run@8: p0]\n    ",
+      "guard_true(n1) [run@8: p0, p3]\n    ",
+    ]) {
+      const c = callee();
+      const r = virt(call(after), VIRT, c.env);
+      expect(r.text).toContain("descr=Loop3)");
+      expect(c.shapes).toEqual([]);
+    }
+  });
+
+  it("must not when another virtual holds the frame's array (the callee would change it under it)", () => {
+    const c = callee();
+    const r = virt(
+      trace`
+        # bridge
+        [p0, n1, p2]
+        p3 = new(descr=Frame)
+        p4 = new_array(2, null, descr=Array<W_Root>)
+        setfield(p3, p4, descr=Frame.stack)
+        setfield(p3, n1, descr=Frame.depth)
+        p5 = new(descr=Box)
+        setfield(p5, p4, descr=Box.value)
+        v6 = call_assembler(p3, p0, null, null, descr=Loop3)
+        n7 = call(ConstPtr(f), p5, descr=f)
+        finish(v6)
+      `,
+      VIRT,
+      c.env,
+    );
+    expect(r.text).toContain("descr=Loop3)");
+    expect(c.shapes).toEqual([]);
+  });
+
+  it("forces a virtual the frame holds as a plain field (a box): it is passed as a real object", () => {
+    const c = callee();
+    const r = virt(
+      trace`
+        # bridge
+        [p0, n1]
+        p3 = new(descr=Frame)
+        p4 = new(descr=W_Int)
+        setfield(p4, n1, descr=W_Int.value)
+        setfield(p3, p4, descr=Frame.arg)
+        v5 = call_assembler(p3, p0, descr=Loop3)
+        finish(v5)
+      `,
+      VIRT,
+      c.env,
+    );
+    expect(r.text).toBe(trace`
+      # bridge
+      [p0, n1]
+      p2 = new(descr=W_Int)
+      setfield(p2, n1, descr=W_Int.value)
+      v3 = call_assembler(p0, p2, descr=Loop3f)
+      finish(v3)
+    `);
+    expect(c.shapes).toEqual(["Frame{arg}"]);
   });
 });
 
