@@ -166,23 +166,31 @@ export class CallDescr extends Descr {
 }
 
 /**
- * A frame passed to a guest call by its contents instead of as an object: its class and,
- * per field in the order the object defines them, either one argument (`array` null)
- * or an array of `length` items passed as that many arguments. See `FrameEntry`.
+ * How a guest call passes a frame by its contents instead of as an object (see
+ * `FrameEntry`): a tree of objects and arrays whose other values are passed one
+ * argument each (the *leaves*, `null` here), depth first in field and item order. An
+ * object lists its fields in the order it defines them.
  */
-export interface FrameShape {
-  readonly cls: ClassDescr;
-  readonly fields: readonly { readonly field: FieldDescr; readonly array: ArrayDescr | null; readonly length: number }[];
+export type ShapeNode =
+  | null
+  | { readonly cls: ClassDescr; readonly fields: readonly (readonly [FieldDescr, ShapeNode])[] }
+  | { readonly array: ArrayDescr; readonly items: readonly ShapeNode[] };
+
+/** The shape of a frame passed by its contents: an object. */
+export type FrameShape = Extract<ShapeNode, { readonly cls: ClassDescr }>;
+
+/** A string that is equal for equal shapes (classes, fields, array lengths). */
+export function frameShapeKey(node: ShapeNode): string {
+  if (node === null) return "*";
+  if ("cls" in node) return `${node.cls.name}{${node.fields.map(([f, n]) => (n === null ? f.field : `${f.field}:${frameShapeKey(n)}`)).join(",")}}`;
+  return `[${node.items.map(frameShapeKey).join(",")}]`;
 }
 
-/** A string that is equal for equal shapes (the class and every field's name and kind). */
-export function frameShapeKey(shape: FrameShape): string {
-  return `${shape.cls.name}{${shape.fields.map((f) => (f.array ? `${f.field.field}[${f.length}]` : f.field.field)).join(",")}}`;
-}
-
-/** The number of arguments that pass a frame of this shape. */
-export function frameShapeArity(shape: FrameShape): number {
-  return shape.fields.reduce((n, f) => n + (f.array ? f.length : 1), 0);
+/** The number of arguments that pass a value of this shape. */
+export function frameShapeArity(node: ShapeNode): number {
+  if (node === null) return 1;
+  if ("cls" in node) return node.fields.reduce((n, [, f]) => n + frameShapeArity(f), 0);
+  return node.items.reduce((n, item) => n + frameShapeArity(item), 0);
 }
 
 /**

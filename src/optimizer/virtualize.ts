@@ -76,7 +76,7 @@
  * The pass builds a new trace with a TraceRewriter; its input is not modified.
  */
 
-import { ArrayDescr, ClassDescr, FieldDescr, TargetToken, type FrameShape } from "../ir/descr.js";
+import { ArrayDescr, ClassDescr, FieldDescr, TargetToken, type ShapeNode } from "../ir/descr.js";
 import { opInfo } from "../ir/ops.js";
 import { executeOp } from "../ir/semantics.js";
 import { Const, Op, Snapshot, type Trace, type Value, type VirtualDesc } from "../ir/trace.js";
@@ -411,66 +411,75 @@ class VirtualizePass {
   /**
    * A guest call whose callee frame is a virtual that nothing uses after the call: the
    * call passes the frame's contents to the callee's frame entry instead (see
-   * FrameEntry in ir/descr.ts), and the frame is never allocated here. Its array fields
-   * that are virtual too are passed item by item. Not when the frame or one of those
-   * arrays is used by a later op (the final bookkeeping jump of a peeled loop aside) or
-   * named by later resume data, or is held by another virtual: the callee changes them.
+   * FrameEntry in ir/descr.ts), and the frame is never allocated here. A virtual the
+   * frame holds (an array of its fields, a box in that array) is passed by its contents
+   * in turn when only its holder refers to it and nothing uses it after the call; any
+   * other value is one argument, forced if virtual. Not at all when the frame is used by
+   * a later op (the final bookkeeping jump of a peeled loop aside), named by later
+   * resume data, or held by another virtual: the callee changes it.
    */
   private passFrame(op: Op, k: number, token: TargetToken): boolean {
     const fe = token.frameEntry;
     if (fe === null) return false;
     const args = this.rw.args(op);
     const frame = args[fe.red];
-    const v = frame === undefined ? undefined : this.virtuals.get(frame);
-    if (v?.kind !== "object") return false;
-    const parts = new Set<Value>([frame!]);
-    const fields: FrameShape["fields"][number][] = [];
+    if (frame === undefined || this.virtuals.get(frame)?.kind !== "object") return false;
+    const holders = this.holderCounts();
+    const later = this.usedAfter(k);
+    const parts = new Set<Value>();
     const leaves: Value[] = [];
-    for (const [field, value] of v.fields.values()) {
-      const x = this.rw.get(value);
-      const a = this.virtuals.get(x);
-      if (a?.kind === "array" && !a.descr.typed && !parts.has(x)) {
-        parts.add(x);
-        fields.push({ field, array: a.descr, length: a.items.length });
-        for (const item of a.items) leaves.push(this.rw.get(item));
-      } else {
-        fields.push({ field, array: null, length: -1 });
+    const build = (x: Value, holds: number): ShapeNode => {
+      const v = this.virtuals.get(x);
+      if (!v || parts.has(x) || (v.kind === "array" && v.descr.typed) || (holders.get(x) ?? 0) !== holds || later.has(x)) {
         leaves.push(x);
+        return null;
       }
-    }
-    if (leaves.some((x) => parts.has(x)) || this.heldElsewhere(parts) || this.usedAfter(parts, k)) return false;
-    const entry = fe.entry({ cls: v.cls, fields });
+      parts.add(x);
+      if (v.kind === "array") return { array: v.descr, items: v.items.map((item) => build(this.rw.get(item), 1)) };
+      return { cls: v.cls, fields: [...v.fields.values()].map(([fd, value]): [FieldDescr, ShapeNode] => [fd, build(this.rw.get(value), 1)]) };
+    };
+    const shape = build(frame, 0);
+    if (shape === null || !("cls" in shape)) return false;
+    const reds = args.slice(0, fe.reds).filter((_, i) => i !== fe.red);
+    if (reds.some((x) => parts.has(x))) return false;
+    const entry = fe.entry(shape);
     if (entry === null) return false;
     for (const x of parts) this.virtuals.delete(x);
-    const reds = args.slice(0, fe.reds).filter((_, i) => i !== fe.red);
     this.rw.emit(op, op.name, [...reds, ...leaves].map((x) => this.force(x)), entry);
     this.count("virtualize-frame-passed");
     return true;
   }
 
-  /** True when a virtual other than `parts` (the frame and its arrays) holds one of them. */
-  private heldElsewhere(parts: ReadonlySet<Value>): boolean {
-    for (const [x, v] of this.virtuals) {
-      if (parts.has(x)) continue;
+  /** How many references the virtuals' fields and items make to each value. */
+  private holderCounts(): Map<Value, number> {
+    const counts = new Map<Value, number>();
+    for (const v of this.virtuals.values()) {
       const held = v.kind === "object" ? [...v.fields.values()].map(([, value]) => value) : v.items;
-      if (held.some((value) => parts.has(this.rw.get(value)))) return true;
+      for (const value of held) {
+        const x = this.rw.get(value);
+        counts.set(x, (counts.get(x) ?? 0) + 1);
+      }
     }
-    return false;
+    return counts;
   }
 
-  /** True when an op of the input after the k-th, or its resume data, names one of `values`. */
-  private usedAfter(values: ReadonlySet<Value>, k: number): boolean {
+  /**
+   * The values that the ops of the input after the k-th, or their resume data, name
+   * (the final bookkeeping jump of a peeled loop aside).
+   */
+  private usedAfter(k: number): Set<Value> {
     const ops = this.rw.source.ops;
-    const names = (x: Value): boolean => values.has(this.rw.get(x));
+    const used = new Set<Value>();
+    const add = (x: Value): void => {
+      if (!(x instanceof Const)) used.add(this.rw.get(x));
+    };
     for (let j = k + 1; j < ops.length; j++) {
       const op = ops[j]!;
       if (this.context.peeled && op.name === "jump" && j === ops.length - 1) continue;
-      if (op.args.some(names)) return true;
-      let found = false;
-      op.snapshot?.forEachValue((x) => (found ||= names(x)));
-      if (found) return true;
+      op.args.forEach(add);
+      op.snapshot?.forEachValue(add);
     }
-    return false;
+    return used;
   }
 
   // ---- escapes ----------------------------------------------------------------------

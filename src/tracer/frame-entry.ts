@@ -21,17 +21,18 @@
  * traced from its own guards, as for any tree.
  */
 
-import { type FrameShape, frameShapeArity, type FieldDescr } from "../ir/descr.js";
+import { type FieldDescr, type FrameShape, type ShapeNode, frameShapeArity } from "../ir/descr.js";
+import type { Kind } from "../ir/ops.js";
 import { executeOp } from "../ir/semantics.js";
 import { Const, InputArg, Op, Trace, type Value } from "../ir/trace.js";
 import type { VableLayout, VirtualizableInfo } from "./virtualizable.js";
 
 /**
  * The trace of the frame entry of a function whose recorded trace is `base` (inputs:
- * `reds` reds, the frame the `red`-th, then the frame's virtualizable values in
- * `layout`), for frames of `shape`. Its inputs are the other reds, then the frame's
- * contents in shape order. Null when the shape does not hold the virtualizable's fields
- * (a frame of another layout, or without one of them).
+ * `reds` reds, the frame the `vinfo.red`-th, then the frame's virtualizable values in
+ * `layout`), for frames of `shape`. Its inputs are the other reds, then the leaves of
+ * the shape. Null when the shape does not hold the virtualizable's fields as `layout`
+ * says (a plain field, and an array of that length for each array field).
  */
 export function frameEntryTrace(
   base: Trace,
@@ -49,44 +50,49 @@ export function frameEntryTrace(
     inputs.push(arg);
     subst.set(input, arg);
   });
-  // The frame's contents: one input per plain field, one per item of an array field.
-  const frame = new Op("new", [], shape.cls);
-  const prologue: Op[] = [frame];
+  // The prologue: every object and array of the shape allocated, then filled in (so
+  // the order of allocations does not matter), from the leaves, depth first.
+  const allocs: Op[] = [];
   const stores: Op[] = [];
-  const leavesOf = new Map<FieldDescr, InputArg[]>();
-  for (const f of shape.fields) {
-    if (f.array === null) {
-      const arg = new InputArg(f.field.kind);
+  const contents = new Map<Value, Value[]>(); // an object's field values, an array's items
+  const build = (node: ShapeNode, kind: Kind): Value => {
+    if (node === null) {
+      const arg = new InputArg(kind);
       inputs.push(arg);
-      leavesOf.set(f.field, [arg]);
-      stores.push(new Op("setfield", [frame, arg], f.field));
-      continue;
+      return arg;
     }
-    const arr = new Op("new_array", [Const.of(f.length), Const.of(null)], f.array);
-    prologue.push(arr);
-    const items = Array.from({ length: f.length }, () => new InputArg(f.array!.itemKind));
-    inputs.push(...items);
-    leavesOf.set(f.field, items);
-    items.forEach((item, i) => prologue.push(new Op("setarrayitem", [arr, Const.of(i), item], f.array)));
-    stores.push(new Op("setfield", [frame, arr], f.field));
-  }
-  prologue.push(...stores);
+    if ("cls" in node) {
+      const obj = new Op("new", [], node.cls);
+      allocs.push(obj);
+      const fields = node.fields.map(([fd, f]) => build(f, fd.kind));
+      node.fields.forEach(([fd], i) => stores.push(new Op("setfield", [obj, fields[i]!], fd)));
+      contents.set(obj, fields);
+      return obj;
+    }
+    const arr = new Op("new_array", [Const.of(node.items.length), Const.of(null)], node.array);
+    allocs.push(arr);
+    const items = node.items.map((item) => build(item, node.array.itemKind));
+    items.forEach((item, i) => stores.push(new Op("setarrayitem", [arr, Const.of(i), item], node.array)));
+    contents.set(arr, items);
+    return arr;
+  };
+  const frame = build(shape, "p");
   subst.set(base.inputs[vinfo.red]!, frame);
   // The base trace's virtualizable inputs are the frame's own fields and items.
-  const leaves = (field: FieldDescr, length: number): InputArg[] | null => {
-    for (const [fd, args] of leavesOf) if (fd.owner === field.owner && fd.field === field.field) return args.length === length ? args : null;
-    return null;
+  const field = (fd: FieldDescr): { node: ShapeNode; value: Value } | null => {
+    const i = shape.fields.findIndex(([f]) => f.owner === fd.owner && f.field === fd.field);
+    return i < 0 ? null : { node: shape.fields[i]![1], value: contents.get(frame)![i]! };
   };
   let j = reds;
-  for (const field of vinfo.fields) {
-    const args = leaves(field, 1);
-    if (!args || shape.fields.find((f) => f.field.field === field.field)?.array) return null;
-    subst.set(base.inputs[j++]!, args[0]!);
+  for (const fd of vinfo.fields) {
+    const f = field(fd);
+    if (!f) return null;
+    subst.set(base.inputs[j++]!, f.value);
   }
   for (const [k, a] of vinfo.arrays.entries()) {
-    const args = leaves(a.field, layout[k]!);
-    if (!args) return null;
-    for (const arg of args) subst.set(base.inputs[j++]!, arg);
+    const f = field(a.field);
+    if (!f || f.node === null || !("array" in f.node) || f.node.items.length !== layout[k]) return null;
+    for (const item of contents.get(f.value)!) subst.set(base.inputs[j++]!, item);
   }
   const c = (v: Value): Value => (v instanceof Const ? v : (subst.get(v) ?? v));
   const ops = base.ops.map((op) => {
@@ -95,25 +101,26 @@ export function frameEntryTrace(
     subst.set(op, copy);
     return copy;
   });
-  return new Trace(inputs, [...prologue, ...ops], base.kind, `${base.title} (frame entry ${shape.cls.name})`);
+  return new Trace(inputs, [...allocs, ...stores, ...ops], base.kind, `${base.title} (frame entry ${shape.cls.name})`);
 }
 
 /**
- * Allocates the frame a call passed by its contents: `values[from …]` are its fields
- * and items in shape order (what the frame entry's inputs are after the other reds).
+ * Allocates the frame a call passed by its contents: `values[from …]` are the leaves of
+ * its shape, depth first (what the frame entry's inputs are after the other reds).
  */
 export function materializeFrame(shape: FrameShape, values: ArrayLike<unknown>, from: number): object {
   if (values.length < from + frameShapeArity(shape)) throw new Error("frame entry: too few values for the frame");
-  const frame = executeOp("new", [], shape.cls) as object;
   let j = from;
-  for (const f of shape.fields) {
-    if (f.array === null) {
-      executeOp("setfield", [frame, values[j++]], f.field);
-      continue;
+  const build = (node: ShapeNode): unknown => {
+    if (node === null) return values[j++];
+    if ("cls" in node) {
+      const obj = executeOp("new", [], node.cls);
+      for (const [fd, f] of node.fields) executeOp("setfield", [obj, build(f)], fd);
+      return obj;
     }
-    const arr = executeOp("new_array", [f.length, null], f.array) as unknown[];
-    for (let i = 0; i < f.length; i++) arr[i] = values[j++];
-    executeOp("setfield", [frame, arr], f.field);
-  }
-  return frame;
+    const arr = executeOp("new_array", [node.items.length, null], node.array) as unknown[];
+    node.items.forEach((item, i) => (arr[i] = build(item)));
+    return arr;
+  };
+  return build(shape) as object;
 }

@@ -646,7 +646,7 @@ describe("virtualize: a guest call's frame passed by its contents", () => {
       guard_no_exception() [run@7: p0]
       finish(v3)
     `);
-    expect(c.shapes).toEqual(["Frame{stack[2],depth}"]);
+    expect(c.shapes).toEqual(["Frame{stack:[*,*],depth}"]);
     expect(r.rules["virtualize-frame-passed"]).toBe(1);
   });
 
@@ -656,22 +656,38 @@ describe("virtualize: a guest call's frame passed by its contents", () => {
     expect(r.text).toContain("p3 = new(descr=Frame)");
   });
 
-  it("must not when the frame or its array is used after the call, or named by later resume data", () => {
-    for (const after of [
-      "n6 = getfield(p3, descr=Frame.depth)\n    guard_true(n6) [run@8: p0]\n    ",
-      "p6 = getarrayitem(p4, 0, descr=Array<W_Root>)\n    guard_nonnull(p6) [run@8: p0]\n    ",
-      "guard_true(n1) [run@8: p0, p3]\n    ",
-    ]) {
+  it("must not when the frame is used after the call, named by later resume data, or held by another virtual", () => {
+    for (const after of ["n6 = getfield(p3, descr=Frame.depth)\n    guard_true(n6) [run@8: p0]\n    ", "guard_true(n1) [run@8: p0, p3]\n    "]) {
       const c = callee();
       const r = virt(call(after), VIRT, c.env);
       expect(r.text).toContain("descr=Loop3)");
       expect(c.shapes).toEqual([]);
     }
+    const c = callee();
+    const held = virt(
+      trace`
+        # bridge
+        [p0, n1]
+        p3 = new(descr=Frame)
+        setfield(p3, n1, descr=Frame.depth)
+        p5 = new(descr=Box)
+        setfield(p5, p3, descr=Box.value)
+        v6 = call_assembler(p3, p0, descr=Loop3)
+        finish(v6)
+      `,
+      VIRT,
+      c.env,
+    );
+    expect(held.text).toContain("descr=Loop3)");
+    expect(c.shapes).toEqual([]);
   });
 
-  it("must not when another virtual holds the frame's array (the callee would change it under it)", () => {
+  it("passes an array of the frame that the caller uses again, or that another virtual holds, as a real object", () => {
     const c = callee();
-    const r = virt(
+    const used = virt(call("p6 = getarrayitem(p4, 0, descr=Array<W_Root>)\n    guard_nonnull(p6) [run@8: p0]\n    "), VIRT, c.env);
+    expect(used.text).toContain("p3 = new_array(2, null, descr=Array<W_Root>)");
+    expect(used.text).toContain("v4 = call_assembler(p0, p3, n1, descr=Loop3f)");
+    const held = virt(
       trace`
         # bridge
         [p0, n1, p2]
@@ -688,35 +704,32 @@ describe("virtualize: a guest call's frame passed by its contents", () => {
       VIRT,
       c.env,
     );
-    expect(r.text).toContain("descr=Loop3)");
-    expect(c.shapes).toEqual([]);
+    expect(held.text).toMatch(/p3 = new_array\(2, null, descr=Array<W_Root>\)\nv4 = call_assembler\(p0, p3, n1, descr=Loop3f\)\np5 = new\(descr=Box\)/);
+    expect(c.shapes).toEqual(["Frame{stack,depth}", "Frame{stack,depth}"]);
   });
 
-  it("forces a virtual the frame holds as a plain field (a box): it is passed as a real object", () => {
-    const c = callee();
-    const r = virt(
-      trace`
-        # bridge
-        [p0, n1]
-        p3 = new(descr=Frame)
-        p4 = new(descr=W_Int)
-        setfield(p4, n1, descr=W_Int.value)
-        setfield(p3, p4, descr=Frame.arg)
-        v5 = call_assembler(p3, p0, descr=Loop3)
-        finish(v5)
-      `,
-      VIRT,
-      c.env,
-    );
-    expect(r.text).toBe(trace`
+  it("passes a box the frame holds by its contents too; one the caller uses again is forced and passed as an object", () => {
+    const box = (after: string) => trace`
       # bridge
       [p0, n1]
-      p2 = new(descr=W_Int)
-      setfield(p2, n1, descr=W_Int.value)
-      v3 = call_assembler(p0, p2, descr=Loop3f)
-      finish(v3)
+      p3 = new(descr=Frame)
+      p4 = new(descr=W_Int)
+      setfield(p4, n1, descr=W_Int.value)
+      setfield(p3, p4, descr=Frame.arg)
+      v5 = call_assembler(p3, p0, descr=Loop3)
+      ${after}finish(v5)
+    `;
+    const c = callee();
+    expect(virt(box(""), VIRT, c.env).text).toBe(trace`
+      # bridge
+      [p0, n1]
+      v2 = call_assembler(p0, n1, descr=Loop3f)
+      finish(v2)
     `);
-    expect(c.shapes).toEqual(["Frame{arg}"]);
+    const used = virt(box("n6 = call(ConstPtr(f), p4, descr=f)\n      "), VIRT, c.env).text;
+    expect(used).toContain("p2 = new(descr=W_Int)");
+    expect(used).toContain("v3 = call_assembler(p0, p2, descr=Loop3f)");
+    expect(c.shapes).toEqual(["Frame{arg:W_Int{value}}", "Frame{arg}"]);
   });
 });
 
