@@ -120,27 +120,39 @@ export class Snapshot {
     }
   }
 
-  /** A copy with every value mapped through `fn` (virtual placeholders too). */
+  /**
+   * A copy with every value mapped through `fn` (virtual placeholders too); this
+   * snapshot itself when `fn` changes no value (snapshots are never modified, and most
+   * passes leave most resume data as it is).
+   */
   map(fn: (v: Value) => Value): Snapshot {
+    let changed = false;
+    const f = (v: Value): Value => {
+      const x = fn(v);
+      if (x !== v) changed = true;
+      return x;
+    };
+    const frames = this.frames.map((fr) => {
+      const before = changed;
+      changed = false;
+      const values = fr.values.map(f);
+      const mine = changed;
+      changed ||= before;
+      return mine ? { ...fr, values } : fr;
+    });
     const virtuals = new Map<Value, VirtualDesc>();
     for (const [k, d] of this.virtuals) {
       virtuals.set(
-        fn(k),
+        f(k),
         d.kind === "object"
-          ? { kind: "object", cls: d.cls, fields: d.fields.map(([f, v]) => [f, fn(v)]) }
-          : { kind: "array", descr: d.descr, items: d.items.map(fn) },
+          ? { kind: "object", cls: d.cls, fields: d.fields.map(([fd, v]) => [fd, f(v)]) }
+          : { kind: "array", descr: d.descr, items: d.items.map(f) },
       );
     }
-    return new Snapshot(
-      this.frames.map((f) => ({ ...f, values: f.values.map(fn) })),
-      virtuals,
-      this.pendingWrites.map((w) =>
-        w.kind === "field"
-          ? { ...w, obj: fn(w.obj), value: fn(w.value) }
-          : { ...w, obj: fn(w.obj), index: fn(w.index), value: fn(w.value) },
-      ),
-      this.afterCallRaising,
+    const pendingWrites = this.pendingWrites.map((w) =>
+      w.kind === "field" ? { ...w, obj: f(w.obj), value: f(w.value) } : { ...w, obj: f(w.obj), index: f(w.index), value: f(w.value) },
     );
+    return changed ? new Snapshot(frames, virtuals, pendingWrites, this.afterCallRaising) : this;
   }
 
   /**
