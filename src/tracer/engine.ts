@@ -232,9 +232,13 @@ export class Engine implements DriverEngine {
     // The engine's frames, and the interpreter's if it resumes the callee, count in the
     // stack depth: compiled code they enter is below them on the stack.
     return this.inEngineFrame(() => {
+      // Compiled code never runs while a trace is recorded: the tracer runs guest calls
+      // in the interpreter (runPortal), and canEnterJit and enterPortal refuse then. An
+      // exit code here could not be resumed: tracing a bridge from it would nest traces.
+      if (this.tracing) throw new Error("engine: compiled code ran while a trace was recorded");
       // The call's arguments (the reds, then the callee frame's virtualizable values)
       // are in the buffer; the frame is brought up to date before the interpreter runs.
-      if (r === OVER_BUDGET || this.tracing) return this.resumePortal([...cell.greens, ...this.storeInputs(callee.token)]);
+      if (r === OVER_BUDGET) return this.resumePortal([...cell.greens, ...this.storeInputs(callee.token)]);
       this.stats.assemblerExits++;
       let exit: EngineExit;
       if (!callee.compiled && r === -1 - callee.id) {
