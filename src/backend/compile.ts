@@ -54,7 +54,6 @@
  */
 
 import { TargetToken } from "../ir/descr.js";
-import { opInfo } from "../ir/ops.js";
 import { SPELLINGS } from "../ir/semantics.js";
 import { Const, type Op, type Snapshot, type Trace, type Value } from "../ir/trace.js";
 
@@ -431,7 +430,7 @@ class FunctionCompiler {
     let closing = 0;
     for (let k = 0; k < ops.length; k++) {
       const op = ops[k]!;
-      const info = opInfo(op.name);
+      const info = op.info;
       const args = op.args.map((a) => this.val(a));
       switch (op.name) {
         case "label": {

@@ -11,7 +11,7 @@
  */
 
 import { type ArrayDescr, type ClassDescr, type Descr, CallDescr, FieldDescr, ArrayDescr as ArrayDescrClass } from "./descr.js";
-import { type Kind, type OpName, OPS, opInfo } from "./ops.js";
+import { type Kind, type OpInfo, type OpName, OPS } from "./ops.js";
 
 /** Anything an op can take as an argument. */
 export type Value = Const | InputArg | Op;
@@ -126,33 +126,47 @@ export class Snapshot {
    * passes leave most resume data as it is).
    */
   map(fn: (v: Value) => Value): Snapshot {
-    let changed = false;
-    const f = (v: Value): Value => {
-      const x = fn(v);
-      if (x !== v) changed = true;
-      return x;
-    };
-    const frames = this.frames.map((fr) => {
-      const before = changed;
-      changed = false;
-      const values = fr.values.map(f);
-      const mine = changed;
-      changed ||= before;
-      return mine ? { ...fr, values } : fr;
-    });
-    const virtuals = new Map<Value, VirtualDesc>();
-    for (const [k, d] of this.virtuals) {
-      virtuals.set(
-        f(k),
-        d.kind === "object"
-          ? { kind: "object", cls: d.cls, fields: d.fields.map(([fd, v]) => [fd, f(v)]) }
-          : { kind: "array", descr: d.descr, items: d.items.map(f) },
-      );
+    // Every pass maps the resume data of every guard it keeps: nothing is allocated
+    // for the parts that stay the same (values are visited in forEachValue's order).
+    let frames: FrameSnapshot[] | null = null;
+    for (let i = 0; i < this.frames.length; i++) {
+      const fr = this.frames[i]!;
+      const values = mapValues(fr.values, fn);
+      if (values !== fr.values) (frames ??= this.frames.slice())[i] = { ...fr, values };
     }
-    const pendingWrites = this.pendingWrites.map((w) =>
-      w.kind === "field" ? { ...w, obj: f(w.obj), value: f(w.value) } : { ...w, obj: f(w.obj), index: f(w.index), value: f(w.value) },
-    );
-    return changed ? new Snapshot(frames, virtuals, pendingWrites, this.afterCallRaising) : this;
+    let virtuals = this.virtuals;
+    if (virtuals.size > 0) {
+      let changed = false;
+      const mapped = new Map<Value, VirtualDesc>();
+      for (const [k, d] of this.virtuals) {
+        const key = fn(k);
+        let desc: VirtualDesc = d;
+        if (d.kind === "object") {
+          let fields: [FieldDescr, Value][] | null = null;
+          d.fields.forEach(([fd, v], i) => {
+            const x = fn(v);
+            if (x !== v) (fields ??= d.fields.slice())[i] = [fd, x];
+          });
+          if (fields) desc = { kind: "object", cls: d.cls, fields };
+        } else {
+          const items = mapValues(d.items, fn);
+          if (items !== d.items) desc = { kind: "array", descr: d.descr, items };
+        }
+        if (key !== k || desc !== d) changed = true;
+        mapped.set(key, desc);
+      }
+      if (changed) virtuals = mapped;
+    }
+    let pendingWrites: PendingWrite[] | null = null;
+    this.pendingWrites.forEach((w, i) => {
+      const obj = fn(w.obj);
+      const index = w.kind === "item" ? fn(w.index) : null;
+      const value = fn(w.value);
+      if (obj === w.obj && value === w.value && (w.kind === "field" || index === w.index)) return;
+      (pendingWrites ??= this.pendingWrites.slice())[i] = w.kind === "field" ? { ...w, obj, value } : { ...w, obj, index: index!, value };
+    });
+    if (frames === null && virtuals === this.virtuals && pendingWrites === null) return this;
+    return new Snapshot(frames ?? this.frames, virtuals, pendingWrites ?? this.pendingWrites, this.afterCallRaising);
   }
 
   /**
@@ -171,12 +185,25 @@ export class Snapshot {
   }
 }
 
+/** `values` mapped through `fn`: the same array when no value changes. */
+function mapValues(values: Value[], fn: (v: Value) => Value): Value[] {
+  let out: Value[] | null = null;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    const x = fn(v);
+    if (x !== v) (out ??= values.slice())[i] = x;
+  }
+  return out ?? values;
+}
+
 let nextOpId = 0;
 
 /** One operation of a trace; also the value it produces. */
 export class Op {
   readonly id = nextOpId++;
   readonly kind: Kind | "-";
+  /** The op table's facts about `name` (kept here: passes ask for them at every op). */
+  readonly info: OpInfo;
   /** Resume data, for guards. */
   snapshot: Snapshot | null = null;
   /** Set by the backend: this guard's index in its function's exit table. */
@@ -186,6 +213,7 @@ export class Op {
     public args: Value[],
     readonly descr: Descr | null = null,
   ) {
+    this.info = OPS[name];
     this.kind = resultKindOf(name, args, descr);
   }
 }
@@ -218,7 +246,7 @@ export class Trace {
   /** Number of ops that do real work (no labels or debug markers). */
   get realOpCount(): number {
     let n = 0;
-    for (const op of this.ops) if (!opInfo(op.name).marker) n++;
+    for (const op of this.ops) if (!op.info.marker) n++;
     return n;
   }
 }

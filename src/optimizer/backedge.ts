@@ -26,7 +26,6 @@
  * carrying the field, we do not need to.
  */
 
-import { opInfo } from "../ir/ops.js";
 import { type Op, Trace, type Value } from "../ir/trace.js";
 import { type OptStats, countRule } from "./stats.js";
 
@@ -41,9 +40,9 @@ export function sinkBackEdgeStores(trace: Trace, stats?: OptStats): Trace {
   if (!label || label.descr !== jump.descr || labelAt === 0) return trace;
   const body = ops.slice(labelAt + 1, -1);
   // A call that may read the heap makes every store of the body observable.
-  if (body.some((op) => opInfo(op.name).call && !opInfo(op.name).pure)) return trace;
+  if (body.some((op) => op.info.call && !op.info.pure)) return trace;
   const definedInBody = new Set<Value>([...label.args, ...body]);
-  const guards = body.filter((op) => opInfo(op.name).guard);
+  const guards = body.filter((op) => op.info.guard);
   const afterLastGuard = guards.length === 0 ? 0 : body.lastIndexOf(guards[guards.length - 1]!) + 1;
 
   const dead = new Set<Op>();

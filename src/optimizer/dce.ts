@@ -13,13 +13,12 @@
  * arguments and snapshots are unchanged); the input's op list is not modified.
  */
 
-import { opInfo } from "../ir/ops.js";
 import { type Op, Trace, type Value } from "../ir/trace.js";
 import { type OptStats, countRule } from "./stats.js";
 
 /** True when removing `op` (if unused) cannot change what the trace does. */
 export function isRemovableIfUnused(op: Op): boolean {
-  const info = opInfo(op.name);
+  const info = op.info;
   if (info.guard || info.heapWrite || info.final || info.marker) return false;
   return !!(info.pure || info.heapRead || info.alloc);
 }

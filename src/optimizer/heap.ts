@@ -70,7 +70,7 @@
  */
 
 import { ArrayDescr, type ArrayFlavour, CallDescr, FieldDescr } from "../ir/descr.js";
-import { type OpName, opInfo } from "../ir/ops.js";
+import { type OpName } from "../ir/ops.js";
 import { executeOp } from "../ir/semantics.js";
 import { Const, InputArg, Op, type PendingWrite, Snapshot, type Trace, type Value } from "../ir/trace.js";
 import { simplifyAlgebra } from "./algebra.js";
@@ -189,7 +189,7 @@ class HeapPass {
 
   run(): Trace {
     for (const op of this.rw.source.ops) {
-      const info = opInfo(op.name);
+      const info = op.info;
       const d = op.descr;
       if (op.name === "getfield" && d instanceof FieldDescr) this.getfield(op, d);
       else if (op.name === "setfield" && d instanceof FieldDescr) this.setfield(op, d);
@@ -476,7 +476,7 @@ class HeapPass {
    */
   private call(op: Op): void {
     const d = op.descr;
-    const effects = opInfo(op.name).call && d instanceof CallDescr ? d : null;
+    const effects = op.info.call && d instanceof CallDescr ? d : null;
     if (!effects || !effects.writesNothing || effects.effects.readsHeap) this.forceAll();
     this.emit(op);
     if (effects && effects.writesNothing) return;

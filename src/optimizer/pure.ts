@@ -16,7 +16,6 @@
  * Both tables are cleared at a `label` (a new loop body). The pass builds a new trace.
  */
 
-import { opInfo } from "../ir/ops.js";
 import { type Op, type Trace, type Value } from "../ir/trace.js";
 import { TraceRewriter, ValueKeys } from "./rewriter.js";
 import { type OptStats, countRule } from "./stats.js";
@@ -29,11 +28,11 @@ export function cse(trace: Trace, stats?: OptStats): Trace {
   const guards = new Set<string>();
   const keyOf = (op: Op, args: readonly Value[]): string => {
     const argKeys = args.map((a) => keys.key(a));
-    if (opInfo(op.name).commutative) argKeys.sort();
+    if (op.info.commutative) argKeys.sort();
     return `${op.name}/${op.descr ? op.descr.id : ""}/${argKeys.join(",")}`;
   };
   for (const op of trace.ops) {
-    const info = opInfo(op.name);
+    const info = op.info;
     if (op.name === "label") {
       pure.clear();
       guards.clear();

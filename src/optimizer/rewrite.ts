@@ -73,7 +73,7 @@ class RewritePass {
 
   run(): Trace {
     for (const op of this.rw.source.ops) {
-      const info = opInfo(op.name);
+      const info = op.info;
       if (op.name === "label") this.facts.clear();
       if (info.guard) this.guard(op);
       else if (info.pure) this.pure(op);

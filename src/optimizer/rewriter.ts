@@ -14,7 +14,7 @@
  */
 
 import { type Descr, type LocationDescr } from "../ir/descr.js";
-import { type OpName, opInfo } from "../ir/ops.js";
+import { type OpName } from "../ir/ops.js";
 import { executeOp } from "../ir/semantics.js";
 import { Const, Op, Trace, type Value } from "../ir/trace.js";
 
@@ -67,15 +67,15 @@ export class TraceRewriter {
    * renamed to that op's copy in the output, so that both keep one name.
    */
   finish(): Trace {
-    const position = new Map<Value, number>();
-    this.ops.forEach((op, k) => position.set(op, k));
+    let position: Map<Value, number> | null = null; // made when first needed
     this.ops.forEach((op, k) => {
       const s = op.snapshot;
       if (!s || s.virtuals.size === 0) return;
+      position ??= new Map(this.ops.map((o, j) => [o, j]));
       const rename = new Map<Value, Value>();
       for (const key of s.virtuals.keys()) {
         const copy = this.forward.get(key);
-        if (copy instanceof Op && opInfo(copy.name).alloc && (position.get(copy) ?? -1) > k) rename.set(key, copy);
+        if (copy instanceof Op && copy.info.alloc && (position.get(copy) ?? -1) > k) rename.set(key, copy);
       }
       if (rename.size > 0) op.snapshot = s.map((v) => rename.get(v) ?? v);
     });

@@ -77,7 +77,6 @@
  */
 
 import { ArrayDescr, ClassDescr, FieldDescr, TargetToken, type ShapeNode } from "../ir/descr.js";
-import { opInfo } from "../ir/ops.js";
 import { executeOp } from "../ir/semantics.js";
 import { Const, Op, Snapshot, type Trace, type Value, type VirtualDesc } from "../ir/trace.js";
 import { CONVERSIONS } from "./heap.js";
@@ -210,7 +209,7 @@ class VirtualizePass {
           }
           break;
         default:
-          if (opInfo(op.name).guard && this.guard(op)) return;
+          if (op.info.guard && this.guard(op)) return;
           if (this.foldConstant(op)) return;
       }
       this.escape(op);
@@ -319,7 +318,7 @@ class VirtualizePass {
    * virtual array uses it, or the array would be forced.
    */
   private foldConstant(op: Op): boolean {
-    const info = opInfo(op.name);
+    const info = op.info;
     if (!info.pure || info.call) return false;
     const args = this.rw.args(op);
     const r = allConst(args) ? tryRun(op.name, args, op.descr) : undefined;
