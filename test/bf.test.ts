@@ -55,3 +55,25 @@ describe("bf: a full code space", () => {
     });
   }
 });
+
+// Peeling copies a loop's exit guards into preamble and body, so squares.b has guards of
+// the same shape: with share_bridges (the default) the later one gets the earlier one's
+// bridge instead of a trace of its own; the output is the same either way.
+describe("bf: bridges shared between guards of the same shape", () => {
+  const program = own.find((p) => p.name === "squares.b")!;
+  const run = (share: 0 | 1) => {
+    const r = runCli(["run", "bf", program.path, "--threshold", "3", "--stats", "--jit-param", `bridge_threshold=1,share_bridges=${share}`], program.input);
+    expect(r.status).toBe(0);
+    expect(r.stdout.toString("latin1")).toBe(program.expected.toString("latin1"));
+    const count = (what: string) => Number(new RegExp(`${what}:\\s+(\\d+)`).exec(r.stderr)![1]);
+    const bridges = Number(/traces compiled:.* (\d+) bridge\)/.exec(r.stderr)![1]);
+    return { shared: count("bridges shared"), bridges };
+  };
+  it("shares, and traces fewer bridges, with the same output", () => {
+    const on = run(1);
+    const off = run(0);
+    expect(off.shared).toBe(0);
+    expect(on.shared).toBeGreaterThan(0);
+    expect(on.bridges).toBeLessThan(off.bridges);
+  });
+});

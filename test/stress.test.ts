@@ -5,7 +5,8 @@
  * expected output, with empty stderr and exit status 0; every Tiny program that fails at
  * run time fails with exactly its expected message. The configurations vary how
  * the bridges are attached and what they start from: the default (out of line, then
- * inlined into their tree once called often), never inlined, and without loop peeling;
+ * inlined into their tree once called often; guards of one shape sharing a bridge),
+ * one bridge traced per guard, never inlined, and without loop peeling;
  * for Tiny also guest calls never inlined, and recursion inlined three levels deep.
  * bf.test.ts and tiny.test.ts cover the usual regimes; this file is about resume data,
  * bridges and the hand-offs between compiled functions.
@@ -33,11 +34,13 @@ const NO_UNROLL = ALL_PASSES.filter((p) => p !== "unroll").join(":");
  * Every configuration of this file. The first runs every program; the others may leave
  * out the slowest corpus programs, should this file get too slow (the whole test suite
  * must stay well under 15 minutes on 2 cores). None is left out today: on 2 cores the
- * file takes about 30 s, plus up to RUN_TIMEOUT_MS for a run that never ends.
+ * file takes about 40 s, plus up to RUN_TIMEOUT_MS for a run that never ends.
  */
 const CONFIGS: readonly StressConfig[] = [
   // A trace at the first loop iteration, a bridge at the first failure of every guard.
   { args: ["--threshold", "1", "--jit-param", "bridge_threshold=1"], skipCorpus: [] },
+  // The same, every guard with a bridge traced from it (none shares the bridge of a guard of the same shape).
+  { args: ["--threshold", "1", "--jit-param", "bridge_threshold=1,share_bridges=0"], skipCorpus: [] },
   // The same, but no bridge is ever inlined into its tree: each is a function of its own.
   { args: ["--threshold", "1", "--jit-param", "bridge_threshold=1,tree_limit=0"], skipCorpus: [] },
   // No loop peeling: loops and bridges as traced.

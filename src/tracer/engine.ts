@@ -31,6 +31,7 @@ import { optimize, ALL_PASSES } from "../optimizer/pipeline.js";
 import { runBlackhole, type BlackholeExit, type Frame } from "./blackhole.js";
 import { frameEntryTrace, materializeFrame } from "./frame-entry.js";
 import { MetaInterp } from "./meta-interp.js";
+import { bridgeShapeKey } from "./bridge-shape.js";
 import { boxesFromSnapshot, factsAtFailure, framesFromSnapshot, resumeOps, resumeValues } from "./resume.js";
 import { JitStats } from "./stats.js";
 import { sameLayout, vableFromSnapshot, VirtualizableInfo, type VableBoxes, type VableLayout } from "./virtualizable.js";
@@ -63,6 +64,8 @@ export interface JitParams {
   inlining: boolean;
   /** Levels of a recursive guest call inlined into a trace (RPython's `max_unroll_recursion`). */
   maxUnrollRecursion: number;
+  /** A guard of the same shape as one with a bridge gets that bridge (see bridge-shape.ts). */
+  shareBridges: boolean;
 }
 
 export const DEFAULT_PARAMS: JitParams = {
@@ -77,6 +80,7 @@ export const DEFAULT_PARAMS: JitParams = {
   maxTrees: MAX_TREES,
   inlining: true,
   maxUnrollRecursion: 1,
+  shareBridges: true,
 };
 
 /**
@@ -130,6 +134,8 @@ export class Engine implements DriverEngine {
   private readonly frameEntries = new Map<TargetToken, FrameEntryInfo>();
   /** Frame entries made while a trace was optimized, compiled after it (see compileFrameEntries). */
   private readonly pendingFrameEntries: [TargetToken, Trace][] = [];
+  /** The optimized bridge traced from a guard of each shape (see bridge-shape.ts). */
+  private readonly bridgesByShape = new Map<string, Trace>();
 
   /** The portal function (its plain-interpreter variant), called to resume an invocation at its merge point. */
   private readonly portalFn: (...args: unknown[]) => unknown;
@@ -608,6 +614,16 @@ export class Engine implements DriverEngine {
       inputOf.set(v, arg);
     }
     const facts = factsAtFailure(exit.guard, exit.tree.traceOf(exit.guard));
+    // A guard of the same shape as one that has a bridge gets that bridge (see
+    // bridge-shape.ts); the interpreter takes this failure, the bridge the next ones.
+    // Not with a virtualizable, whose values a bridge keeps in trace values.
+    const shape = this.vinfo || !this.params.shareBridges ? null : bridgeShapeKey(exit.snapshot, exit.slots, facts);
+    const twin = shape === null ? undefined : this.bridgesByShape.get(shape);
+    if (twin && isValid(twin)) {
+      this.space.addBridge(exit, twin, root.token.name);
+      this.stats.sharedBridges++;
+      return this.blackhole(() => runBlackhole(this.unit, frames, null));
+    }
     const boxOf = (v: Value): Value => facts.consts.get(v) ?? inputOf.get(v)!;
     const prologue = resumeOps(exit.snapshot, boxOf);
     const boxes = boxesFromSnapshot(exit.snapshot, prologue.boxOf);
@@ -636,6 +652,7 @@ export class Engine implements DriverEngine {
       return this.blackhole(() => runBlackhole(this.unit, outcome.frames, outcome.pending));
     }
     const bridge = this.optimizeTrace(outcome.trace, where);
+    if (shape !== null) this.bridgesByShape.set(shape, bridge);
     const t1 = performance.now();
     this.space.addBridge(exit, bridge, root.token.name);
     this.stats.compilingMs += performance.now() - t1;
@@ -683,4 +700,9 @@ export class Engine implements DriverEngine {
     if (cell.code) return this.run(cell, exit.values.slice(ng)) ?? exit;
     return exit;
   }
+}
+
+/** False when a quasi-immutable field that `trace` folded has been written since. */
+function isValid(trace: Trace): boolean {
+  return trace.ops.every((op) => op.name !== "guard_not_invalidated" || (op.descr as Validity).valid);
 }

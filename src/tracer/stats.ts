@@ -11,6 +11,8 @@ export class JitStats {
   compilingMs = 0;
   blackholeMs = 0;
   guardFailures = 0;
+  /** Guards given the bridge of a guard of the same shape instead of a trace of their own. */
+  sharedBridges = 0;
   /** Compiled loops left because a quasi-immutable field their trace folded was written. */
   invalidated = 0;
   /** call_assembler ops in compiled traces. */
@@ -53,6 +55,7 @@ export class JitStats {
     lines.push(`  blacklisted:      ${this.blacklisted.length}`);
     for (const b of this.blacklisted) lines.push(`    ${b.where}: ${b.reason}`);
     lines.push(`  guard failures:   ${this.guardFailures}`);
+    lines.push(`  bridges shared:   ${this.sharedBridges} (guards given the bridge of a guard of the same shape)`);
     lines.push(`  invalidated:      ${this.invalidated} (loops retraced after a quasi-immutable field changed)`);
     lines.push(
       `  call_assembler:   ${this.assemblerOps} in compiled traces, ${this.assemblerCalls()} calls, ${this.assemblerExits} left compiled code, ${this.assemblerInterpreted} run by the interpreter`,

@@ -1,0 +1,94 @@
+/**
+ * @fileoverview The shape of a failing guard's resume state, as far as tracing a bridge
+ * from it can tell: two guards of the same shape get the same bridge, traced once.
+ *
+ * Why guards share shapes: loop peeling copies every guard of a loop into its preamble
+ * and its body, and trees that run into the same guest code fail at the same places,
+ * so many guards resume at the same guest position with the same constants and the
+ * same facts (Mandelbrot.b: 616 bridges from 413 places). A bridge is a function of
+ * what its tracing starts from: the frames of the resume data (jitcode, position, which
+ * registers hold which constant and which hold the same fail argument), the virtuals
+ * and delayed writes it rebuilds, and the facts the engine hands the tracer about the
+ * fail arguments (a guard's condition known constant, classes checked before the
+ * guard: see `factsAtFailure`). Everything else the tracer learns by running, and
+ * records as guards. So when all of that is equal, the optimized bridge of one guard is
+ * the bridge of the other, with the fail arguments in the same order (both lists come
+ * from `Snapshot.forEachValue`).
+ *
+ * The key spells every constant by identity (objects, through a numbering shared by the
+ * whole process) or by value (primitives, with `Object.is`), every fail argument by its
+ * position and kind, every virtual by its first appearance.
+ */
+
+import { type ClassDescr } from "../ir/descr.js";
+import { Const, type Snapshot, type Value } from "../ir/trace.js";
+
+const objectIds = new WeakMap<object, number>();
+const symbolIds = new Map<symbol, number>();
+let nextId = 0;
+
+/** A process-wide number for an object (a constant, a jitcode). */
+function objectId(x: object): number {
+  let id = objectIds.get(x);
+  if (id === undefined) objectIds.set(x, (id = nextId++));
+  return id;
+}
+
+/** A constant value, spelled so that two spellings are equal exactly when the values are the same. */
+function constantKey(x: unknown): string {
+  switch (typeof x) {
+    case "object":
+      return x === null ? "null" : `#${objectId(x)}`;
+    case "function":
+      return `#${objectId(x)}`;
+    case "number":
+      return Object.is(x, -0) ? "-0" : String(x);
+    case "string":
+      return JSON.stringify(x);
+    case "symbol": {
+      let id = symbolIds.get(x);
+      if (id === undefined) symbolIds.set(x, (id = nextId++));
+      return `@${id}`;
+    }
+    default:
+      return String(x);
+  }
+}
+
+/**
+ * The shape key of a guard's resume state (see the file overview). `slots` numbers the
+ * fail arguments; `facts` is what `factsAtFailure` says about them.
+ */
+export function bridgeShapeKey(
+  snapshot: Snapshot,
+  slots: ReadonlyMap<Value, number>,
+  facts: { readonly consts: ReadonlyMap<Value, Const>; readonly classes: ReadonlyMap<Value, ClassDescr> },
+): string {
+  const virtualIds = new Map<Value, number>();
+  const value = (v: Value): string => {
+    if (v instanceof Const) return `k${v.kind}:${constantKey(v.value)}`;
+    const known = facts.consts.get(v);
+    if (known) return `f${slots.get(v)}${known.kind}:${constantKey(known.value)}`;
+    if (snapshot.virtuals.has(v)) {
+      let id = virtualIds.get(v);
+      if (id === undefined) virtualIds.set(v, (id = virtualIds.size));
+      return `v${id}`;
+    }
+    const cls = facts.classes.get(v);
+    return `i${slots.get(v)}${v.kind}${cls ? `:${cls.id}` : ""}`;
+  };
+  const parts: string[] = [snapshot.afterCallRaising ? "raising" : ""];
+  for (const f of snapshot.frames) {
+    const entry = f.entry ? f.entry.map(constantKey).join(",") : "";
+    parts.push(`${f.code ? objectId(f.code) : "-"}@${f.pc}[${entry}](${f.values.map(value).join(",")})`);
+  }
+  for (const [k, d] of snapshot.virtuals) {
+    const contents = d.kind === "object" ? `${d.cls.id}{${d.fields.map(([fd, v]) => `${fd.id}=${value(v)}`).join(",")}}` : `${d.descr.id}[${d.items.map(value).join(",")}]`;
+    parts.push(`${value(k)}:${contents}`);
+  }
+  for (const w of snapshot.pendingWrites) {
+    const at = w.kind === "item" ? `[${value(w.index)}]` : "";
+    parts.push(`${w.vable ? "vable " : ""}${w.descr.id}:${value(w.obj)}${at}=${value(w.value)}`);
+  }
+  return parts.join(";");
+}
