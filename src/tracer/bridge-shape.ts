@@ -15,6 +15,11 @@
  * the bridge of the other, with the fail arguments in the same order (both lists come
  * from `Snapshot.forEachValue`).
  *
+ * A portal frame's `entry` (the greens its invocation is known by) matters only to a
+ * guest call that the bridge may inline (the recursion depth counts frames entered at
+ * the same greens): when the interpreter's portal is never called, it is left out, so
+ * that trees which run into the same code share their bridges (`portalCallsItself`).
+ *
  * The key spells every constant by identity (objects, through a numbering shared by the
  * whole process) or by value (primitives, with `Object.is`), every fail argument by its
  * position and kind, every virtual by its first appearance.
@@ -22,6 +27,7 @@
 
 import { type ClassDescr } from "../ir/descr.js";
 import { Const, type Snapshot, type Value } from "../ir/trace.js";
+import type { JitCode, Unit } from "../interp-dsl/jitcode.js";
 
 const objectIds = new WeakMap<object, number>();
 const symbolIds = new Map<symbol, number>();
@@ -57,12 +63,14 @@ function constantKey(x: unknown): string {
 
 /**
  * The shape key of a guard's resume state (see the file overview). `slots` numbers the
- * fail arguments; `facts` is what `factsAtFailure` says about them.
+ * fail arguments; `facts` is what `factsAtFailure` says about them; `guestCalls`, whether
+ * the interpreter's portal can be called (then portal frames' entries count).
  */
 export function bridgeShapeKey(
   snapshot: Snapshot,
   slots: ReadonlyMap<Value, number>,
   facts: { readonly consts: ReadonlyMap<Value, Const>; readonly classes: ReadonlyMap<Value, ClassDescr> },
+  guestCalls: boolean,
 ): string {
   const virtualIds = new Map<Value, number>();
   const value = (v: Value): string => {
@@ -79,7 +87,7 @@ export function bridgeShapeKey(
   };
   const parts: string[] = [snapshot.afterCallRaising ? "raising" : ""];
   for (const f of snapshot.frames) {
-    const entry = f.entry ? f.entry.map(constantKey).join(",") : "";
+    const entry = f.entry && guestCalls ? f.entry.map(constantKey).join(",") : "";
     parts.push(`${f.code ? objectId(f.code) : "-"}@${f.pc}[${entry}](${f.values.map(value).join(",")})`);
   }
   for (const [k, d] of snapshot.virtuals) {
@@ -91,4 +99,34 @@ export function bridgeShapeKey(
     parts.push(`${w.vable ? "vable " : ""}${w.descr.id}:${value(w.obj)}${at}=${value(w.value)}`);
   }
   return parts.join(";");
+}
+
+/**
+ * Whether the portal's code can reach a call of the portal (through calls, method
+ * calls of any class and constructors): a guest call the tracer may inline.
+ */
+export function portalCallsItself(unit: Unit): boolean {
+  const portal = unit.portal;
+  if (!portal?.entries) return false;
+  const seen = new Set<JitCode>();
+  const work = [unit.codes[portal.code]!];
+  for (let code = work.pop(); code !== undefined; code = work.pop()) {
+    if (seen.has(code)) continue;
+    seen.add(code);
+    for (const i of code.insns) {
+      if (i.o === "call") {
+        if (i.f === portal.code) return true;
+        work.push(unit.codes[i.f]!);
+      } else if (i.o === "callm") {
+        for (const cls of unit.classes) {
+          const m = cls.methods.get(i.m);
+          if (m) work.push(m);
+        }
+      } else if (i.o === "new") {
+        const init = unit.classes[i.c]?.init;
+        if (init) work.push(init);
+      }
+    }
+  }
+  return false;
 }

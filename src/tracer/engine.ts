@@ -31,7 +31,7 @@ import { optimize, ALL_PASSES } from "../optimizer/pipeline.js";
 import { runBlackhole, type BlackholeExit, type Frame } from "./blackhole.js";
 import { frameEntryTrace, materializeFrame } from "./frame-entry.js";
 import { MetaInterp } from "./meta-interp.js";
-import { bridgeShapeKey } from "./bridge-shape.js";
+import { bridgeShapeKey, portalCallsItself } from "./bridge-shape.js";
 import { boxesFromSnapshot, factsAtFailure, framesFromSnapshot, resumeOps, resumeValues } from "./resume.js";
 import { JitStats } from "./stats.js";
 import { sameLayout, vableFromSnapshot, VirtualizableInfo, type VableBoxes, type VableLayout } from "./virtualizable.js";
@@ -136,6 +136,8 @@ export class Engine implements DriverEngine {
   private readonly pendingFrameEntries: [TargetToken, Trace][] = [];
   /** The optimized bridge traced from a guard of each shape (see bridge-shape.ts). */
   private readonly bridgesByShape = new Map<string, Trace>();
+  /** Whether the portal can be called from traced code (a guest call the tracer may inline). */
+  private readonly guestCalls: boolean;
 
   /** The portal function (its plain-interpreter variant), called to resume an invocation at its merge point. */
   private readonly portalFn: (...args: unknown[]) => unknown;
@@ -159,6 +161,7 @@ export class Engine implements DriverEngine {
     this.space.onCallExit = (callee, r) => this.finishCall(callee, r);
     this.stats.assemblerCalls = () => this.space.trees.reduce((n, t) => n + t.calls, 0);
     this.vinfo = VirtualizableInfo.of(unit);
+    this.guestCalls = portalCallsItself(unit);
   }
 
   canEnterJit(_site: number, greens: unknown[], reds: unknown[]): EngineExit | null {
@@ -617,7 +620,7 @@ export class Engine implements DriverEngine {
     // A guard of the same shape as one that has a bridge gets that bridge (see
     // bridge-shape.ts); the interpreter takes this failure, the bridge the next ones.
     // Not with a virtualizable, whose values a bridge keeps in trace values.
-    const shape = this.vinfo || !this.params.shareBridges ? null : bridgeShapeKey(exit.snapshot, exit.slots, facts);
+    const shape = this.vinfo || !this.params.shareBridges ? null : bridgeShapeKey(exit.snapshot, exit.slots, facts, this.guestCalls);
     const twin = shape === null ? undefined : this.bridgesByShape.get(shape);
     if (twin && isValid(twin)) {
       this.space.addBridge(exit, twin, root.token.name);

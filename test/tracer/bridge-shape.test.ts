@@ -4,30 +4,36 @@
  * thing a bridge's tracing depends on — the resume position, a constant, which
  * registers hold the same value, a fail argument's kind, a fact about the guard's
  * condition or an input's class, a virtual's contents, a delayed write — tells them
- * apart. The engine's use of it (one bridge for guards of one shape) is tested end to
+ * apart (and a portal frame's entry greens, when guest calls can inline). The engine's use of it (one bridge for guards of one shape) is tested end to
  * end in bf.test.ts and by the stress tests.
  */
 
 import { describe, expect, it } from "vitest";
 import { parseTrace } from "../../src/ir/parser.js";
-import { type Value } from "../../src/ir/trace.js";
+import { type Const, InputArg, Snapshot, type Value } from "../../src/ir/trace.js";
+import { type ClassDescr } from "../../src/ir/descr.js";
 import { bridgeShapeKey } from "../../src/tracer/bridge-shape.js";
 import { factsAtFailure } from "../../src/tracer/resume.js";
+import { translate } from "../../dist/interp-dsl/translator.js";
+import { DEFAULT_PARAMS } from "../../dist/tracer/engine.js";
+import { loadInterpreter } from "../../dist/tracer/loader.js";
+import { portalCallsItself } from "../../dist/tracer/bridge-shape.js";
 import { World } from "../fuzz/trace-exec.js";
+import { ROOT } from "../helpers.js";
 import { trace } from "../support/text.js";
 
 const world = new World();
 world.addA("a0", 1, 2, 3, () => null);
 
 /** The shape key of every guard of `text`, in order. */
-function keys(text: string): string[] {
+function keys(text: string, guestCalls = true): string[] {
   const t = parseTrace(text, world.env());
   return t.ops
     .filter((op) => op.snapshot)
     .map((guard) => {
       const s = guard.snapshot!;
       const slots = new Map<Value, number>(s.failArgs().map((v, k) => [v, k]));
-      return bridgeShapeKey(s, slots, factsAtFailure(guard, t));
+      return bridgeShapeKey(s, slots, factsAtFailure(guard, t), guestCalls);
     });
 }
 
@@ -76,5 +82,25 @@ describe("bridgeShapeKey", () => {
       finish()
     `).filter((_, k) => k !== 1);
     expect(before).not.toBe(after);
+  });
+
+  it("counts the greens a portal frame was entered at only when the portal can be called", () => {
+    const tape = new InputArg("p");
+    const code = { name: "run" };
+    const at = (entry: unknown[]) => new Snapshot([{ code, pc: 4, values: [tape], entry }]);
+    const slots = new Map<Value, number>([[tape, 0]]);
+    const facts = { consts: new Map<Value, Const>(), classes: new Map<Value, ClassDescr>() };
+    const [a, b] = [at([1, "p"]), at([2, "p"])];
+    expect(bridgeShapeKey(a, slots, facts, true)).not.toBe(bridgeShapeKey(b, slots, facts, true));
+    expect(bridgeShapeKey(a, slots, facts, false)).toBe(bridgeShapeKey(b, slots, facts, false));
+  });
+
+  it("finds whether an interpreter's portal can be called: tiny's calls of guest functions, never BF's", async () => {
+    const portalCalled = async (name: string) => {
+      const loaded = await loadInterpreter(await translate(`${ROOT}/interpreters/${name}/interp.ts`), { ...DEFAULT_PARAMS }, null);
+      return portalCallsItself((loaded.engine as unknown as { unit: Parameters<typeof portalCallsItself>[0] }).unit);
+    };
+    expect(await portalCalled("bf")).toBe(false);
+    expect(await portalCalled("tiny")).toBe(true);
   });
 });
