@@ -128,12 +128,10 @@ export class Snapshot {
   map(fn: (v: Value) => Value): Snapshot {
     // Every pass maps the resume data of every guard it keeps: nothing is allocated
     // for the parts that stay the same (values are visited in forEachValue's order).
-    let frames: FrameSnapshot[] | null = null;
-    for (let i = 0; i < this.frames.length; i++) {
-      const fr = this.frames[i]!;
-      const values = mapValues(fr.values, fn);
-      if (values !== fr.values) (frames ??= this.frames.slice())[i] = { ...fr, values };
-    }
+    const frames = mapSame(this.frames, (fr) => {
+      const values = mapSame(fr.values, fn);
+      return values === fr.values ? fr : { ...fr, values };
+    });
     let virtuals = this.virtuals;
     if (virtuals.size > 0) {
       let changed = false;
@@ -142,14 +140,13 @@ export class Snapshot {
         const key = fn(k);
         let desc: VirtualDesc = d;
         if (d.kind === "object") {
-          let fields: [FieldDescr, Value][] | null = null;
-          d.fields.forEach(([fd, v], i) => {
-            const x = fn(v);
-            if (x !== v) (fields ??= d.fields.slice())[i] = [fd, x];
+          const fields = mapSame(d.fields, (field): [FieldDescr, Value] => {
+            const v = fn(field[1]);
+            return v === field[1] ? field : [field[0], v];
           });
-          if (fields) desc = { kind: "object", cls: d.cls, fields };
+          if (fields !== d.fields) desc = { kind: "object", cls: d.cls, fields };
         } else {
-          const items = mapValues(d.items, fn);
+          const items = mapSame(d.items, fn);
           if (items !== d.items) desc = { kind: "array", descr: d.descr, items };
         }
         if (key !== k || desc !== d) changed = true;
@@ -157,16 +154,15 @@ export class Snapshot {
       }
       if (changed) virtuals = mapped;
     }
-    let pendingWrites: PendingWrite[] | null = null;
-    this.pendingWrites.forEach((w, i) => {
+    const pendingWrites = mapSame(this.pendingWrites, (w): PendingWrite => {
       const obj = fn(w.obj);
       const index = w.kind === "item" ? fn(w.index) : null;
       const value = fn(w.value);
-      if (obj === w.obj && value === w.value && (w.kind === "field" || index === w.index)) return;
-      (pendingWrites ??= this.pendingWrites.slice())[i] = w.kind === "field" ? { ...w, obj, value } : { ...w, obj, index: index!, value };
+      if (obj === w.obj && value === w.value && (w.kind === "field" || index === w.index)) return w;
+      return w.kind === "field" ? { ...w, obj, value } : { ...w, obj, index: index!, value };
     });
-    if (frames === null && virtuals === this.virtuals && pendingWrites === null) return this;
-    return new Snapshot(frames ?? this.frames, virtuals, pendingWrites ?? this.pendingWrites, this.afterCallRaising);
+    if (frames === this.frames && virtuals === this.virtuals && pendingWrites === this.pendingWrites) return this;
+    return new Snapshot(frames, virtuals, pendingWrites, this.afterCallRaising);
   }
 
   /**
@@ -185,15 +181,15 @@ export class Snapshot {
   }
 }
 
-/** `values` mapped through `fn`: the same array when no value changes. */
-function mapValues(values: Value[], fn: (v: Value) => Value): Value[] {
-  let out: Value[] | null = null;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    const x = fn(v);
-    if (x !== v) (out ??= values.slice())[i] = x;
+/** `items` mapped through `fn`, in order: the same array when `fn` returns every item itself. */
+function mapSame<T>(items: T[], fn: (item: T) => T): T[] {
+  let out: T[] | null = null;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    const x = fn(item);
+    if (x !== item) (out ??= items.slice())[i] = x;
   }
-  return out ?? values;
+  return out ?? items;
 }
 
 let nextOpId = 0;
