@@ -103,20 +103,23 @@ export function isConstNumber(v: Value, n: number): boolean {
 }
 
 /**
- * Stable string keys for values, for hashing ops (CSE): objects by identity, primitive
- * constants by value with `Object.is` equality (0 and -0 differ, NaN equals NaN).
+ * Stable string keys for values, for hashing ops (CSE) and resume states (shared
+ * bridges): objects and symbols by identity, other constants by value with `Object.is`
+ * equality (0 and -0 differ, NaN equals NaN). Keys are equal exactly when the values
+ * are the same for as long as the ValueKeys lives.
  */
 export class ValueKeys {
   private readonly ids = new Map<unknown, number>();
 
   key(v: Value): string {
-    if (v instanceof Const) {
-      const x = v.value;
-      if (typeof x === "object" ? x !== null : typeof x === "function") return `K${this.id(x)}`;
-      if (typeof x === "number") return Object.is(x, -0) ? "#-0" : `#${x}`;
-      return typeof x === "string" ? `'${JSON.stringify(x)}` : `=${String(x)}`;
-    }
-    return `v${this.id(v)}`;
+    return v instanceof Const ? this.constant(v.value) : `v${this.id(v)}`;
+  }
+
+  /** The key of a run-time value, as of a constant holding it. */
+  constant(x: unknown): string {
+    if (typeof x === "object" ? x !== null : typeof x === "function" || typeof x === "symbol") return `K${this.id(x)}`;
+    if (typeof x === "number") return Object.is(x, -0) ? "#-0" : `#${x}`;
+    return typeof x === "string" ? `'${JSON.stringify(x)}` : `=${String(x)}`;
   }
 
   private id(x: unknown): number {

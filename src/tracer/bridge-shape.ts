@@ -20,63 +20,35 @@
  * the same greens): when the interpreter's portal is never called, it is left out, so
  * that trees which run into the same code share their bridges (`portalCallsItself`).
  *
- * The key spells every constant by identity (objects, through a numbering shared by the
- * whole process) or by value (primitives, with `Object.is`), every fail argument by its
- * position and kind, every virtual by its first appearance.
+ * The key spells every constant as a ValueKeys does (objects and symbols by identity,
+ * through the numbering of the one ValueKeys an engine keeps for this; other values by
+ * value, with `Object.is`), every fail argument by its position and kind, every virtual
+ * by its first appearance.
  */
 
 import { type ClassDescr } from "../ir/descr.js";
 import { Const, type Snapshot, type Value } from "../ir/trace.js";
 import type { JitCode, Unit } from "../interp-dsl/jitcode.js";
-
-const objectIds = new WeakMap<object, number>();
-const symbolIds = new Map<symbol, number>();
-let nextId = 0;
-
-/** A process-wide number for an object (a constant, a jitcode). */
-function objectId(x: object): number {
-  let id = objectIds.get(x);
-  if (id === undefined) objectIds.set(x, (id = nextId++));
-  return id;
-}
-
-/** A constant value, spelled so that two spellings are equal exactly when the values are the same. */
-function constantKey(x: unknown): string {
-  switch (typeof x) {
-    case "object":
-      return x === null ? "null" : `#${objectId(x)}`;
-    case "function":
-      return `#${objectId(x)}`;
-    case "number":
-      return Object.is(x, -0) ? "-0" : String(x);
-    case "string":
-      return JSON.stringify(x);
-    case "symbol": {
-      let id = symbolIds.get(x);
-      if (id === undefined) symbolIds.set(x, (id = nextId++));
-      return `@${id}`;
-    }
-    default:
-      return String(x);
-  }
-}
+import { type ValueKeys } from "../optimizer/rewriter.js";
 
 /**
  * The shape key of a guard's resume state (see the file overview). `slots` numbers the
  * fail arguments; `facts` is what `factsAtFailure` says about them; `guestCalls`, whether
- * the interpreter's portal can be called (then portal frames' entries count).
+ * the interpreter's portal can be called (then portal frames' entries count); `keys`
+ * spells constants, the same ValueKeys for every key that is compared.
  */
 export function bridgeShapeKey(
   snapshot: Snapshot,
   slots: ReadonlyMap<Value, number>,
   facts: { readonly consts: ReadonlyMap<Value, Const>; readonly classes: ReadonlyMap<Value, ClassDescr> },
   guestCalls: boolean,
+  keys: ValueKeys,
 ): string {
   const virtualIds = new Map<Value, number>();
   const value = (v: Value): string => {
-    if (v instanceof Const) return `k${v.kind}:${constantKey(v.value)}`;
+    if (v instanceof Const) return `k${v.kind}:${keys.constant(v.value)}`;
     const known = facts.consts.get(v);
-    if (known) return `f${slots.get(v)}${known.kind}:${constantKey(known.value)}`;
+    if (known) return `f${slots.get(v)}${known.kind}:${keys.constant(known.value)}`;
     if (snapshot.virtuals.has(v)) {
       let id = virtualIds.get(v);
       if (id === undefined) virtualIds.set(v, (id = virtualIds.size));
@@ -87,8 +59,8 @@ export function bridgeShapeKey(
   };
   const parts: string[] = [snapshot.afterCallRaising ? "raising" : ""];
   for (const f of snapshot.frames) {
-    const entry = f.entry && guestCalls ? f.entry.map(constantKey).join(",") : "";
-    parts.push(`${f.code ? objectId(f.code) : "-"}@${f.pc}[${entry}](${f.values.map(value).join(",")})`);
+    const entry = f.entry && guestCalls ? f.entry.map((g) => keys.constant(g)).join(",") : "";
+    parts.push(`${f.code ? keys.constant(f.code) : "-"}@${f.pc}[${entry}](${f.values.map(value).join(",")})`);
   }
   for (const [k, d] of snapshot.virtuals) {
     const contents = d.kind === "object" ? `${d.cls.id}{${d.fields.map(([fd, v]) => `${fd.id}=${value(v)}`).join(",")}}` : `${d.descr.id}[${d.items.map(value).join(",")}]`;

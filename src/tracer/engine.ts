@@ -28,6 +28,7 @@ import type { DriverEngine, EngineExit, JitDriver } from "../interp-dsl/hints.js
 import type { Unit } from "../interp-dsl/jitcode.js";
 import { CALL_BUDGET, CodeSpace, FINISH, MAX_TREES, OVER_BUDGET, TraceTree, type GuardExit } from "../backend/compile.js";
 import { optimize, ALL_PASSES } from "../optimizer/pipeline.js";
+import { ValueKeys } from "../optimizer/rewriter.js";
 import { runBlackhole, type BlackholeExit, type Frame } from "./blackhole.js";
 import { frameEntryTrace, materializeFrame } from "./frame-entry.js";
 import { MetaInterp } from "./meta-interp.js";
@@ -136,6 +137,8 @@ export class Engine implements DriverEngine {
   private readonly pendingFrameEntries: [TargetToken, Trace][] = [];
   /** The optimized bridge traced from a guard of each shape (see bridge-shape.ts). */
   private readonly bridgesByShape = new Map<string, Trace>();
+  /** Spells the constants of those shapes. */
+  private readonly shapeKeys = new ValueKeys();
   /** Whether the portal can be called from traced code (a guest call the tracer may inline). */
   private readonly guestCalls: boolean;
 
@@ -340,7 +343,7 @@ export class Engine implements DriverEngine {
     const optimized = this.optimizeTrace(outcome.trace, where, kind);
     const t1 = performance.now();
     cell.code = this.space.addTree(optimized, token, token.name);
-    cell.validity = (optimized.ops.find((op) => op.name === "guard_not_invalidated")?.descr as Validity | undefined) ?? null;
+    cell.validity = validityOf(optimized);
     this.stats.compilingMs += performance.now() - t1;
     this.log?.(printTrace(optimized, { guardIndices: true }));
     cell.recorded = kind === "function" ? outcome.trace : null;
@@ -399,8 +402,7 @@ export class Engine implements DriverEngine {
     const key = frameShapeKey(shape);
     const known = cell.frameEntries?.get(key);
     if (known) return known;
-    const layout = this.layouts.get(cell.token);
-    const trace = layout ? frameEntryTrace(cell.recorded, shape, this.vinfo!, layout, this.unit.portal!.reds.length) : null;
+    const trace = this.deriveFrameEntry(cell, shape);
     if (trace === null || this.space.full) return null;
     const token = new TargetToken(`${cell.token.name}f${this.frameEntries.size}`);
     token.owner = cell;
@@ -415,9 +417,15 @@ export class Engine implements DriverEngine {
   /** Derives a frame entry again from its function's trace as now recorded. */
   private remakeFrameEntry(token: TargetToken): void {
     const fe = this.frameEntries.get(token)!;
-    const layout = fe.cell.token ? this.layouts.get(fe.cell.token) : undefined;
-    const trace = fe.cell.recorded && layout ? frameEntryTrace(fe.cell.recorded, fe.shape, this.vinfo!, layout, this.unit.portal!.reds.length) : null;
+    const trace = this.deriveFrameEntry(fe.cell, fe.shape);
     if (trace) this.pendingFrameEntries.push([token, trace]);
+  }
+
+  /** The frame entry trace of the function compiled at `cell` for frames of `shape`, or null (see frame-entry.ts). */
+  private deriveFrameEntry(cell: JitCell, shape: FrameShape): Trace | null {
+    const layout = cell.token ? this.layouts.get(cell.token) : undefined;
+    if (cell.recorded === null || layout === undefined) return null;
+    return frameEntryTrace(cell.recorded, shape, this.vinfo!, layout, this.unit.portal!.reds.length);
   }
 
   /** Optimizes and compiles the frame entries made meanwhile (theirs too). */
@@ -609,23 +617,23 @@ export class Engine implements DriverEngine {
    */
   private traceBridge(exit: GuardExit, frames: Frame[], valueOf: (v: Value) => unknown): BlackholeExit {
     const root = exit.tree.family ?? exit.tree;
+    const facts = factsAtFailure(exit.guard, exit.tree.traceOf(exit.guard));
+    // A guard of the same shape as one that has a bridge gets that bridge (see
+    // bridge-shape.ts); the interpreter takes this failure, the bridge the next ones.
+    // Not with a virtualizable, whose values a bridge keeps in trace values.
+    const shape = this.vinfo || !this.params.shareBridges ? null : bridgeShapeKey(exit.snapshot, exit.slots, facts, this.guestCalls, this.shapeKeys);
+    const twin = shape === null ? undefined : this.bridgesByShape.get(shape);
+    if (twin && validityOf(twin)?.valid !== false) {
+      this.space.addBridge(exit, twin, root.token.name);
+      this.stats.sharedBridges++;
+      return this.blackhole(() => runBlackhole(this.unit, frames, null));
+    }
     const inputs: InputArg[] = [];
     const inputOf = new Map<Value, InputArg>();
     for (const [v] of exit.slots) {
       const arg = new InputArg(v.kind === "-" ? "v" : v.kind);
       inputs.push(arg);
       inputOf.set(v, arg);
-    }
-    const facts = factsAtFailure(exit.guard, exit.tree.traceOf(exit.guard));
-    // A guard of the same shape as one that has a bridge gets that bridge (see
-    // bridge-shape.ts); the interpreter takes this failure, the bridge the next ones.
-    // Not with a virtualizable, whose values a bridge keeps in trace values.
-    const shape = this.vinfo || !this.params.shareBridges ? null : bridgeShapeKey(exit.snapshot, exit.slots, facts, this.guestCalls);
-    const twin = shape === null ? undefined : this.bridgesByShape.get(shape);
-    if (twin && isValid(twin)) {
-      this.space.addBridge(exit, twin, root.token.name);
-      this.stats.sharedBridges++;
-      return this.blackhole(() => runBlackhole(this.unit, frames, null));
     }
     const boxOf = (v: Value): Value => facts.consts.get(v) ?? inputOf.get(v)!;
     const prologue = resumeOps(exit.snapshot, boxOf);
@@ -705,7 +713,10 @@ export class Engine implements DriverEngine {
   }
 }
 
-/** False when a quasi-immutable field that `trace` folded has been written since. */
-function isValid(trace: Trace): boolean {
-  return trace.ops.every((op) => op.name !== "guard_not_invalidated" || (op.descr as Validity).valid);
+/**
+ * The Validity of `trace` (one per trace, cleared when a quasi-immutable field it folded
+ * is written), or null when it folded none.
+ */
+function validityOf(trace: Trace): Validity | null {
+  return (trace.ops.find((op) => op.name === "guard_not_invalidated")?.descr as Validity | undefined) ?? null;
 }

@@ -14,6 +14,7 @@ import { type Const, InputArg, Snapshot, type Value } from "../../src/ir/trace.j
 import { type ClassDescr } from "../../src/ir/descr.js";
 import { bridgeShapeKey } from "../../src/tracer/bridge-shape.js";
 import { factsAtFailure } from "../../src/tracer/resume.js";
+import { ValueKeys } from "../../src/optimizer/rewriter.js";
 import { translate } from "../../dist/interp-dsl/translator.js";
 import { DEFAULT_PARAMS } from "../../dist/tracer/engine.js";
 import { loadInterpreter } from "../../dist/tracer/loader.js";
@@ -23,6 +24,7 @@ import { ROOT } from "../helpers.js";
 import { trace } from "../support/text.js";
 
 const world = new World();
+const valueKeys = new ValueKeys();
 world.addA("a0", 1, 2, 3, () => null);
 
 /** The shape key of every guard of `text`, in order. */
@@ -33,7 +35,7 @@ function keys(text: string, guestCalls = true): string[] {
     .map((guard) => {
       const s = guard.snapshot!;
       const slots = new Map<Value, number>(s.failArgs().map((v, k) => [v, k]));
-      return bridgeShapeKey(s, slots, factsAtFailure(guard, t), guestCalls);
+      return bridgeShapeKey(s, slots, factsAtFailure(guard, t), guestCalls, valueKeys);
     });
 }
 
@@ -91,8 +93,8 @@ describe("bridgeShapeKey", () => {
     const slots = new Map<Value, number>([[tape, 0]]);
     const facts = { consts: new Map<Value, Const>(), classes: new Map<Value, ClassDescr>() };
     const [a, b] = [at([1, "p"]), at([2, "p"])];
-    expect(bridgeShapeKey(a, slots, facts, true)).not.toBe(bridgeShapeKey(b, slots, facts, true));
-    expect(bridgeShapeKey(a, slots, facts, false)).toBe(bridgeShapeKey(b, slots, facts, false));
+    expect(bridgeShapeKey(a, slots, facts, true, valueKeys)).not.toBe(bridgeShapeKey(b, slots, facts, true, valueKeys));
+    expect(bridgeShapeKey(a, slots, facts, false, valueKeys)).toBe(bridgeShapeKey(b, slots, facts, false, valueKeys));
   });
 
   it("finds whether an interpreter's portal can be called: tiny's calls of guest functions, never BF's", async () => {
