@@ -554,6 +554,11 @@ class VirtualizePass {
 
 /** The virtualize pass: allocation removal (see the file overview). */
 export function virtualize(trace: Trace, stats?: OptStats, context: PassContext = {}): Trace {
+  // Without an allocation there is no virtual, and then the walk changes nothing (the
+  // constants it folds are those a read of a virtual's field produced): an interpreter
+  // that allocates nothing in a loop (BF) skips it. The input is returned as is, which
+  // the pipeline allows (a pass never modifies its input).
+  if (!trace.ops.some((op) => op.info.alloc)) return trace;
   return new VirtualizePass(trace, stats, context).run();
 }
 

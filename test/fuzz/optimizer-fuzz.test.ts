@@ -234,8 +234,8 @@ describe("optimizer fuzz: known bugs (minimized reproducers)", () => {
   // The same without a loop: `pure` alone makes s2 the s1 computed before the store.
   const CSE = ["# bridge", "[p0]", "s1 = to_str(p0)", "setarrayitem(p0, 0, 5, descr=Int32Array)", "s2 = to_str(p0)", "finish(s1, s2)", ""].join("\n");
   // And `rewrite` folds to_str of a constant array when it optimizes the trace, with the
-  // items the array has then (so does `virtualize`, which folds the constants its
-  // forwarding makes).
+  // items the array has then (so would `virtualize`, which folds the constants its
+  // forwarding makes, but it leaves a trace without allocations alone).
   const FOLD = ["# bridge", "[n0]", "setarrayitem(ConstPtr(arr), 0, n0, descr=Int32Array)", "s1 = to_str(ConstPtr(arr))", "finish(s1)", ""].join("\n");
 
   it("the reproducers: what they compute, and that only the named passes break them", () => {
@@ -254,7 +254,7 @@ describe("optimizer fuzz: known bugs (minimized reproducers)", () => {
     const [fold, foldOpt] = bothRuns(FOLD, world, [7], ["rewrite"]);
     expect(valuesOf(fold)).toBe('values: "7"');
     expect(valuesOf(foldOpt)).toBe('values: "9"');
-    expect(valuesOf(bothRuns(FOLD, world, [7], ["virtualize"])[1])).toBe('values: "9"');
+    expect(bothRuns(FOLD, world, [7], ["virtualize"])[1]).toBe(fold);
     expect(bothRuns(FOLD, world, [7], noFolding)[1]).toBe(fold);
   });
 
