@@ -6,6 +6,8 @@
  * runs when `../shared/corpus` is present.
  */
 
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CORPUS, DIFFERENTIAL_CONFIGS, ROOT, programsIn, runCli, runCliAsync } from "./helpers.js";
@@ -75,5 +77,23 @@ describe("bf: bridges shared between guards of the same shape", () => {
     expect(off.shared).toBe(0);
     expect(on.shared).toBeGreaterThan(0);
     expect(on.bridges).toBeLessThan(off.bridges);
+  });
+});
+
+describe("bf: a bridge knows the classes its guard's trace knew", () => {
+  // The tape's class is checked once, at the top of each loop; a bridge from a guard of
+  // that loop knows it, and so does a bridge from a guard of that bridge (the tracer
+  // records no guard_class for a known class, so the bridge's trace alone does not say).
+  it("no optimized bridge checks the tape's class again", () => {
+    const program = own.find((p) => p.name === "squares.b")!;
+    const log = join(mkdtempSync(join(tmpdir(), "tsjit-bf-")), "squares.log");
+    const r = runCli(["run", "bf", program.path, "--threshold", "3", "--jit-param", "bridge_threshold=1", "--log", log], program.input);
+    expect(r.status).toBe(0);
+    expect(r.stdout.toString("latin1")).toBe(program.expected.toString("latin1"));
+    const bridges = readFileSync(log, "utf8")
+      .split(/^(?=# )/m)
+      .filter((t) => /^# bridge .*\(optimized\)/.test(t));
+    expect(bridges.length).toBeGreaterThan(10);
+    expect(bridges.filter((t) => t.includes("guard_class"))).toEqual([]);
   });
 });

@@ -137,6 +137,8 @@ export class Engine implements DriverEngine {
   private readonly pendingFrameEntries: [TargetToken, Trace][] = [];
   /** The optimized bridge traced from a guard of each shape (see bridge-shape.ts). */
   private readonly bridgesByShape = new Map<string, Trace>();
+  /** The classes a bridge's inputs were known to have when it was traced (see factsAtFailure). */
+  private readonly inputClasses = new WeakMap<Trace, ReadonlyMap<Value, ClassDescr>>();
   /** Spells the constants of those shapes. */
   private readonly shapeKeys = new ValueKeys();
   /** Whether the portal can be called from traced code (a guest call the tracer may inline). */
@@ -617,7 +619,8 @@ export class Engine implements DriverEngine {
    */
   private traceBridge(exit: GuardExit, frames: Frame[], valueOf: (v: Value) => unknown): BlackholeExit {
     const root = exit.tree.family ?? exit.tree;
-    const facts = factsAtFailure(exit.guard, exit.tree.traceOf(exit.guard));
+    const holder = exit.tree.traceOf(exit.guard);
+    const facts = factsAtFailure(exit.guard, holder, this.inputClasses.get(holder));
     // A guard of the same shape as one that has a bridge gets that bridge (see
     // bridge-shape.ts); the interpreter takes this failure, the bridge the next ones.
     // Not with a virtualizable, whose values a bridge keeps in trace values.
@@ -663,6 +666,7 @@ export class Engine implements DriverEngine {
       return this.blackhole(() => runBlackhole(this.unit, outcome.frames, outcome.pending));
     }
     const bridge = this.optimizeTrace(outcome.trace, where);
+    if (classes.size > 0) this.inputClasses.set(bridge, classes);
     if (shape !== null) this.bridgesByShape.set(shape, bridge);
     const t1 = performance.now();
     this.space.addBridge(exit, bridge, root.token.name);

@@ -117,11 +117,18 @@ export function resumeOps(snapshot: Snapshot, boxOf: (v: Value) => Value): { ops
  * for tracing a bridge from it: the guard's own condition has the value that made it
  * fail (`guard_true(b)` failed: b is false), and values whose class an earlier
  * `guard_class` of `trace` (the trace holding the guard) checked, or that a `new` of it
- * allocated, still have that class.
+ * allocated, still have that class. `inputClasses` are the classes the inputs of
+ * `trace` were known to have when it was traced (a bridge's, from the guard it hangs
+ * from): the tracer records no `guard_class` for those, so without them a bridge of a
+ * bridge would check them again.
  */
-export function factsAtFailure(guard: Op, trace: Trace): { consts: Map<Value, Const>; classes: Map<Value, ClassDescr> } {
+export function factsAtFailure(
+  guard: Op,
+  trace: Trace,
+  inputClasses: ReadonlyMap<Value, ClassDescr> = new Map(),
+): { consts: Map<Value, Const>; classes: Map<Value, ClassDescr> } {
   const consts = new Map<Value, Const>();
-  const classes = new Map<Value, ClassDescr>();
+  const classes = new Map<Value, ClassDescr>(inputClasses);
   const cond = guard.args[0];
   if (cond !== undefined && !(cond instanceof Const) && cond.kind === "b") {
     if (guard.name === "guard_true") consts.set(cond, Const.of(false));
