@@ -19,7 +19,6 @@
  */
 
 import { type Descr, LocationDescr } from "./descr.js";
-import { OPS } from "./ops.js";
 import { Const, type Op, type Snapshot, type Trace, type Value } from "./trace.js";
 
 /** Options of `printTrace`. */
@@ -95,7 +94,7 @@ function descrText(d: Descr): string {
 /** The text of one op (without resume data). */
 export function printOp(op: Op, namer: Namer): string {
   const parts = op.args.map((a) => namer.name(a));
-  const info = OPS[op.name];
+  const info = op.info;
   if (op.descr) {
     if (info.descr === "location") parts.push(descrText(op.descr));
     else parts.push(`descr=${descrText(op.descr)}`);

@@ -26,7 +26,6 @@
  */
 
 import { ArrayDescr, BLANK_ALLOCATION, CallDescr, ClassDescr, type Descr, EFFECTS_ALL, EFFECTS_NONE, EFFECTS_READONLY, FieldDescr } from "../../src/ir/descr.js";
-import { opInfo } from "../../src/ir/ops.js";
 import { type ParseEnv } from "../../src/ir/parser.js";
 import { executeOp } from "../../src/ir/semantics.js";
 import { Const, type ResumeCode, type Snapshot, type Trace, type Value } from "../../src/ir/trace.js";
@@ -267,7 +266,7 @@ export function execute(t: Trace, inputs: readonly unknown[], fuel = 200_000): E
   for (let pc = 0; pc < t.ops.length; ) {
     if (fuel-- === 0) return { at: "fuel", values: [], jumps };
     const op = t.ops[pc++]!;
-    const info = opInfo(op.name);
+    const info = op.info;
     if (info.marker) continue;
     let args: unknown[];
     try {
