@@ -343,11 +343,8 @@ export class Engine implements DriverEngine {
     }
     const kind = entry && outcome.kind === "entry" ? "function" : outcome.trace.kind;
     const optimized = this.optimizeTrace(outcome.trace, where, kind);
-    const t1 = performance.now();
-    cell.code = this.space.addTree(optimized, token, token.name);
+    cell.code = this.compile(optimized, () => this.space.addTree(optimized, token, token.name));
     cell.validity = validityOf(optimized);
-    this.stats.compilingMs += performance.now() - t1;
-    this.log?.(printTrace(optimized, { guardIndices: true }));
     cell.recorded = kind === "function" ? outcome.trace : null;
     // A function retraced (a quasi-immutable field changed): its frame entries follow.
     for (const fe of cell.frameEntries?.values() ?? []) this.remakeFrameEntry(fe);
@@ -394,6 +391,19 @@ export class Engine implements DriverEngine {
   }
 
   /**
+   * Compiles the optimized `trace` with `add` (the code space's addTree or addBridge),
+   * counting the time as compiling, and logs it with its guards' exit indices (which
+   * compiling assigns).
+   */
+  private compile<T>(trace: Trace, add: () => T): T {
+    const t0 = performance.now();
+    const result = add();
+    this.stats.compilingMs += performance.now() - t0;
+    this.log?.(printTrace(trace, { guardIndices: true }));
+    return result;
+  }
+
+  /**
    * The token of the frame entry of the function compiled at `cell` for frames of
    * `shape` (see frame-entry.ts), made on first request and compiled right after the
    * trace being optimized; null when the function has no function trace to derive it
@@ -436,10 +446,7 @@ export class Engine implements DriverEngine {
       const [token, trace] = next;
       const where = this.location(this.frameEntries.get(token)!.cell.greens);
       const optimized = this.optimizeTrace(trace, where, "frame entry");
-      const t1 = performance.now();
-      this.space.addTree(optimized, token, token.name);
-      this.stats.compilingMs += performance.now() - t1;
-      this.log?.(printTrace(optimized, { guardIndices: true }));
+      this.compile(optimized, () => this.space.addTree(optimized, token, token.name));
     }
   }
 
@@ -668,10 +675,7 @@ export class Engine implements DriverEngine {
     const bridge = this.optimizeTrace(outcome.trace, where);
     if (classes.size > 0) this.inputClasses.set(bridge, classes);
     if (shape !== null) this.bridgesByShape.set(shape, bridge);
-    const t1 = performance.now();
-    this.space.addBridge(exit, bridge, root.token.name);
-    this.stats.compilingMs += performance.now() - t1;
-    this.log?.(printTrace(bridge, { guardIndices: true }));
+    this.compile(bridge, () => this.space.addBridge(exit, bridge, root.token.name));
     this.compileFrameEntries();
     return outcome.exit;
   }
