@@ -22,7 +22,7 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, platform, release } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -38,15 +38,27 @@ const BUILD_DIR = join(ROOT, "bench/build");
 const NATIVE = "c -O2";
 const PIPELINE = join(ROOT, "dist/optimizer/pipeline.js");
 
-/** How to start tsjit: `node bin/tsjit.js`, or the words of $TSJIT_BENCH_CMD. */
+/**
+ * How to start tsjit: as `npx tsjit` does, `node` with the node flags of bin/tsjit.js's
+ * `#!/usr/bin/env -S node …` line (this node, so the measured Node is the one running
+ * the bench), or the words of $TSJIT_BENCH_CMD.
+ */
 function tsjitCommand() {
   const env = process.env.TSJIT_BENCH_CMD;
-  if (env === undefined || env.trim() === "") return [process.execPath, join(ROOT, "bin/tsjit.js")];
+  const bin = join(ROOT, "bin/tsjit.js");
+  if (env === undefined || env.trim() === "") return [process.execPath, ...shebangNodeFlags(bin), bin];
   try {
     return splitWords(env);
   } catch (e) {
     throw new BenchError(`TSJIT_BENCH_CMD: ${e.message}`);
   }
+}
+
+/** The words after `node` in a `#!/usr/bin/env -S node …` first line (none for any other line). */
+function shebangNodeFlags(script) {
+  const first = readFileSync(script, "utf8").split("\n", 1)[0];
+  const m = /^#!\/usr\/bin\/env -S node((?:\s+\S+)*)\s*$/.exec(first);
+  return m ? m[1].trim().split(/\s+/).filter((w) => w !== "") : [];
 }
 
 /**
