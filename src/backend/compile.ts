@@ -55,7 +55,8 @@
 
 import { TargetToken } from "../ir/descr.js";
 import { SPELLINGS } from "../ir/semantics.js";
-import { Const, type Op, type Snapshot, type Trace, type Value } from "../ir/trace.js";
+import { Const, Op, type Snapshot, type Trace, type Value } from "../ir/trace.js";
+import { foldSingleUseTemps } from "./fold-temps.js";
 
 /** Where compiled code finds its inputs and leaves its outputs; `exc` a pending exception. */
 export type ExitBuffer = unknown[] & { exc?: unknown };
@@ -397,7 +398,7 @@ class FunctionCompiler {
     const bind = `const W = ${1 + (this.temp >> 5)}${this.consts.map((_, i) => `, k${i} = K[${i}]`).join("")};\n`;
     const params = loopOrEntry ? inputs.join(", ") : "";
     const entry = loopOrEntry ? `function ${this.name}_entry() { return body(${inputs.map((_, i) => `X[${i}]`).join(", ")}); }` : "body";
-    const source = `${bind}const body = function ${this.name}(${params}) {\n${this.lines.join("\n")}\n};\nreturn [body, ${entry}];`;
+    const source = `${bind}const body = function ${this.name}(${params}) {\n${foldSingleUseTemps(this.lines).join("\n")}\n};\nreturn [body, ${entry}];`;
     const [body, fn] = new Function("K", "X", "A", "D", "x", "c", source)(this.consts, this.space.buffer, this.space.active, this.space.depth, this.space.exit, this.space.callExitFn) as [
       (...inputs: unknown[]) => number,
       () => number,
@@ -459,7 +460,7 @@ class FunctionCompiler {
       }
       if (info.guard) {
         this.lines.push(`${indent}if (!${SPELLINGS[op.name](args, op.descr, this.ref)}) {`);
-        this.guardFailure(op, indent + "  ", scope);
+        this.withFailedCondition(op, () => this.guardFailure(op, indent + "  ", scope));
         this.lines.push(`${indent}}`);
         continue;
       }
@@ -518,7 +519,14 @@ class FunctionCompiler {
 
   /** `vars = args` as a parallel assignment: every argument is read before any variable changes. */
   private assign(vars: readonly string[], args: readonly string[], indent: string): void {
-    if (vars.length === 0) return;
+    const moves = vars.map((v, i) => [v, args[i]!] as const).filter(([v, a]) => v !== a);
+    if (moves.length === 0) return;
+    // In order, when no argument is a variable that an earlier move has changed (an
+    // argument is a name or a literal, never an expression).
+    if (moves.every(([, a], i) => moves.slice(0, i).every(([v]) => v !== a))) {
+      this.lines.push(`${indent}${moves.map(([v, a]) => `${v} = ${a};`).join(" ")}`);
+      return;
+    }
     const temps = args.map(() => `t${this.temp++}`);
     this.lines.push(`${indent}{ const ${temps.map((t, i) => `${t} = ${args[i]}`).join(", ")}; ${vars.map((v, i) => `${v} = ${temps[i]};`).join(" ")} }`);
   }
@@ -553,6 +561,26 @@ class FunctionCompiler {
   private leave(r: string): string {
     if (this.tree.family !== null) return `return ${r};`;
     return r === "r" ? "break q;" : `{ r = ${r}; break q; }`;
+  }
+
+  /**
+   * Runs `emit` (the code of `guard`'s failure) with the guard's condition spelled as the
+   * constant it is there, when a comparison computed it: a failed `guard_true(b)` means
+   * `b` is `false`. The exit then no longer names `b`, and `foldSingleUseTemps` can
+   * write the comparison into the `if` (RPython's bridges, too, see the condition as
+   * a constant).
+   */
+  private withFailedCondition(guard: Op, emit: () => void): void {
+    const cond = guard.args[0];
+    const known = guard.name === "guard_true" ? "false" : guard.name === "guard_false" ? "true" : null;
+    if (known === null || !(cond instanceof Op) || !cond.info.pure || cond.info.result !== "b") return emit();
+    const name = this.names.get(cond)!;
+    this.names.set(cond, known);
+    try {
+      emit();
+    } finally {
+      this.names.set(cond, name);
+    }
   }
 
   /** What runs when `guard` fails: its bridge inlined, or the exit. */

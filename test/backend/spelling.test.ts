@@ -30,7 +30,7 @@ describe("backend: new_array", () => {
       `,
       7,
     );
-    expect(source).toMatch(/= \[i0, i0, i0\];/);
+    expect(source).toMatch(/\(\[i0, i0, i0\]\)/);
     expect(result).toEqual([7, 7, 7]);
     expect(Object.keys(result as number[])).toEqual(["0", "1", "2"]);
   });
