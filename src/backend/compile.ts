@@ -398,7 +398,9 @@ class FunctionCompiler {
     const bind = `const W = ${1 + (this.temp >> 5)}${this.consts.map((_, i) => `, k${i} = K[${i}]`).join("")};\n`;
     const params = loopOrEntry ? inputs.join(", ") : "";
     const entry = loopOrEntry ? `function ${this.name}_entry() { return body(${inputs.map((_, i) => `X[${i}]`).join(", ")}); }` : "body";
-    const source = `${bind}const body = function ${this.name}(${params}) {\n${foldSingleUseTemps(this.lines).join("\n")}\n};\nreturn [body, ${entry}];`;
+    // `body` in parentheses: V8 compiles it with the source around it rather than
+    // pre-parsing it now and parsing it again at its first call, which comes right away.
+    const source = `${bind}const body = (function ${this.name}(${params}) {\n${foldSingleUseTemps(this.lines).join("\n")}\n});\nreturn [body, ${entry}];`;
     const [body, fn] = new Function("K", "X", "A", "D", "x", "c", source)(this.consts, this.space.buffer, this.space.active, this.space.depth, this.space.exit, this.space.callExitFn) as [
       (...inputs: unknown[]) => number,
       () => number,

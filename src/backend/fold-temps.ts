@@ -22,8 +22,6 @@
  * The folded expression is parenthesized, so it is one operand wherever it lands.
  */
 
-/** `const vN = expr;` as the backend emits a temporary. */
-const DEFINITION = /^(\s*)const v(\d+) = (.*);$/;
 /** A line whose parts may not all run, or that catches exceptions. */
 const NOT_FOLDED_INTO = /&&|\|\||\?|\btry\b|\bcatch\b/;
 
@@ -33,41 +31,54 @@ function identifierOrDot(c: number): boolean {
 }
 
 /**
- * Calls `found(n, start, end)` for each temporary `vN` in `line` that stands as a word of
- * its own (not a property name after `.`, not part of a longer name). A scan by hand:
- * a regular expression over every line took a third of the backend's time.
+ * The temporary `vN` standing as a word of its own (not a property name after `.`, not
+ * part of a longer name) at or after `from` in `line`: its number, start and end in
+ * `found`; false when there is none. A scan by hand: a regular expression over every
+ * line took a third of the backend's time.
  */
-function forEachTemp(line: string, found: (n: number, start: number, end: number) => void): void {
-  for (let i = line.indexOf("v"); i >= 0; i = line.indexOf("v", i + 1)) {
+function nextTemp(line: string, from: number, found: { n: number; start: number; end: number }): boolean {
+  for (let i = line.indexOf("v", from); i >= 0; i = line.indexOf("v", i + 1)) {
     if (i > 0 && identifierOrDot(line.charCodeAt(i - 1))) continue;
     let end = i + 1;
     let n = 0;
     for (let c = line.charCodeAt(end); c >= 48 && c <= 57; c = line.charCodeAt(++end)) n = n * 10 + (c - 48);
     if (end === i + 1 || (end < line.length && identifierOrDot(line.charCodeAt(end)) && line.charCodeAt(end) !== 46)) continue;
-    found(n, i, end);
-    i = end - 1;
+    found.n = n;
+    found.start = i;
+    found.end = end;
+    return true;
   }
+  return false;
+}
+
+/** `const vN = expr;` as the backend emits a temporary: N and where expr starts, or null. */
+function definition(line: string): { n: number; expr: number } | null {
+  let i = 0;
+  while (line.charCodeAt(i) === 32) i++;
+  if (!line.startsWith("const v", i) || line.charCodeAt(line.length - 1) !== 59) return null;
+  i += 7;
+  let n = 0;
+  const digits = i;
+  for (let c = line.charCodeAt(i); c >= 48 && c <= 57; c = line.charCodeAt(++i)) n = n * 10 + (c - 48);
+  return i > digits && line.startsWith(" = ", i) ? { n, expr: i + 3 } : null;
 }
 
 /** Returns `lines` with every single-use temporary folded into the next line when it uses it. */
 export function foldSingleUseTemps(lines: readonly string[]): string[] {
-  const uses = new Map<number, number>();
-  for (const line of lines) forEachTemp(line, (n) => uses.set(n, (uses.get(n) ?? 0) + 1));
+  const uses: number[] = [];
+  const t = { n: 0, start: 0, end: 0 };
+  for (const line of lines) for (let at = 0; nextTemp(line, at, t); at = t.end) uses[t.n] = (uses[t.n] ?? 0) + 1;
   const out: string[] = [];
   for (const line of lines) {
     const last = out.length ? out[out.length - 1]! : "";
-    const prev = last.includes("const v") ? DEFINITION.exec(last) : null;
-    const temp = prev ? Number(prev[2]) : -1;
+    const def = definition(last);
     // Each temporary appears once where it is defined: one more is its single use.
-    if (prev && uses.get(temp) === 2 && !NOT_FOLDED_INTO.test(line)) {
-      let at = -1;
-      let to = -1;
-      forEachTemp(line, (n, start, end) => {
-        if (n === temp) [at, to] = [start, end];
-      });
+    if (def && uses[def.n] === 2 && !NOT_FOLDED_INTO.test(line)) {
+      let found = nextTemp(line, 0, t);
+      while (found && t.n !== def.n) found = nextTemp(line, t.end, t);
       const firstStatementEnd = line.indexOf(";");
-      if (at >= 0 && (firstStatementEnd < 0 || at < firstStatementEnd)) {
-        out[out.length - 1] = `${line.slice(0, at)}(${prev[3]})${line.slice(to)}`;
+      if (found && (firstStatementEnd < 0 || t.start < firstStatementEnd)) {
+        out[out.length - 1] = `${line.slice(0, t.start)}(${last.slice(def.expr, -1)})${line.slice(t.end)}`;
         continue;
       }
     }
