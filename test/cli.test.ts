@@ -103,7 +103,7 @@ describe("tsjit CLI", () => {
     const text = readFileSync(log, "utf8");
     expect(text).toMatch(/^\/\/ Loop0 \(tree 0\)\n/);
     // A loop tree's function takes its inputs as arguments; its entry reads them from X.
-    expect(text).toMatch(/^const body = function Loop0\(i0\) \{$/m);
+    expect(text).toMatch(/^const body = \(function Loop0\(i0\) \{$/m);
     expect(text).toMatch(/^return \[body, function Loop0_entry\(\) \{ return body\(X\[0\]\); \}\];$/m);
     // A loop tree's guard exits set the exit variables and break to the one handler.
     expect(text).toMatch(/o0 = [^;]+; .*g = \d+; break q;/);
