@@ -4,8 +4,9 @@
  * programs with the JIT on, with it off, and how does that compare to the same program
  * compiled by gcc -O2?
  *
- * What is measured: the wall time of a whole fresh process, `node bin/tsjit.js run
- * <interp> <program> [--no-jit]`, from spawn to exit — start-up, translation, warm-up,
+ * What is measured: the wall time of a whole fresh process, `node <flags> bin/tsjit.js
+ * run <interp> <program> [--no-jit]` (the flags of bin/tsjit.js's shebang line, as
+ * `npx tsjit` runs it), from spawn to exit — start-up, translation, warm-up,
  * tracing and compiling included, since that is what a user waits for. Every run is a new
  * process so no run inherits another's warmed-up JIT, heap or inline caches. Configs are
  * interleaved (run 1 of every config, then run 2 of every config, …) so slow drifts of
