@@ -18,8 +18,10 @@
  * `v5` is `(l2 + l1)`, is not folded). A use counts wherever the name appears as a word (not after a `.`: a
  * field may be called `v3`). Not folded: into a line that evaluates conditionally
  * (`&&`, `||`, `?`: the expression might not run) or catches (`try`: an exception of
- * the expression would be taken for the call's), and lines of any other shape.
- * The folded expression is parenthesized, so it is one operand wherever it lands.
+ * the expression would be taken for the call's), nor where the temporary is called
+ * (`(o.f)(x)` would call `f` as a method of `o`), and lines of any other shape. The
+ * folded expression is parenthesized unless it already is one operand (a name, a chain
+ * of properties and indices, or wholly in parentheses).
  */
 
 /** A line whose parts may not all run, or that catches exceptions. */
@@ -63,6 +65,28 @@ function definition(line: string): { n: number; expr: number } | null {
   return i > digits && line.startsWith(" = ", i) ? { n, expr: i + 3 } : null;
 }
 
+/**
+ * `expr` as one operand: as it is when it already is one (a name, a property chain, or
+ * wholly in parentheses), else in parentheses. Each needless pair costs the parser: a
+ * `(` may open an arrow function's parameters, which it has to keep open.
+ */
+function operand(expr: string): string {
+  if (/^[\w$]+(\.[\w$]+|\[[\w$]+\])*$/.test(expr)) return expr;
+  if (expr.charCodeAt(0) === 40 && closingParen(expr, 0) === expr.length - 1) return expr;
+  return `(${expr})`;
+}
+
+/** Where the `(` at `open` in `expr` closes (the backend's code has no parentheses in strings). */
+function closingParen(expr: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < expr.length; i++) {
+    const c = expr.charCodeAt(i);
+    if (c === 40) depth++;
+    else if (c === 41 && --depth === 0) return i;
+  }
+  return -1;
+}
+
 /** Returns `lines` with every single-use temporary folded into the next line when it uses it. */
 export function foldSingleUseTemps(lines: readonly string[]): string[] {
   const uses: number[] = [];
@@ -77,8 +101,10 @@ export function foldSingleUseTemps(lines: readonly string[]): string[] {
       let found = nextTemp(line, 0, t);
       while (found && t.n !== def.n) found = nextTemp(line, t.end, t);
       const firstStatementEnd = line.indexOf(";");
-      if (found && (firstStatementEnd < 0 || t.start < firstStatementEnd)) {
-        out[out.length - 1] = `${line.slice(0, t.start)}(${last.slice(def.expr, -1)})${line.slice(t.end)}`;
+      // Not where it is called: `(o.f)(x)` calls `f` with `this` = `o`, `v(x)` without.
+      const called = line.charCodeAt(t.end) === 40;
+      if (found && !called && (firstStatementEnd < 0 || t.start < firstStatementEnd)) {
+        out[out.length - 1] = `${line.slice(0, t.start)}${operand(last.slice(def.expr, -1))}${line.slice(t.end)}`;
         continue;
       }
     }
