@@ -306,7 +306,11 @@ export class CodeSpace {
    * bridge's own function stays attached for code of the tree compiled before.
    */
   private inline(index: number): void {
-    const parent = this.exits[index]!.tree;
+    const exit = this.exits[index]!;
+    const parent = exit.tree;
+    // Already inlined along with another bridge: a version of the tree compiled before
+    // (still running, lower on the stack) went on calling it out of line.
+    if (parent.bridges.has(exit.guard)) return;
     if (!this.inlineInto(parent, index)) return;
     // Recompiling sends the tree back to V8's slowest tier for a while: take along every
     // other out-of-line bridge of the tree that has been called since, so that a tree is
