@@ -84,6 +84,8 @@ export interface GuardExit {
 export class TraceTree {
   /** Bridge traces inlined at the guard they start from. */
   readonly bridges = new Map<Op, Trace>();
+  /** The exit records whose `tree` is this one (see GuardExit.tree). */
+  readonly exits: GuardExit[] = [];
   /** The current function, its inputs in the exit buffer (replaced by each recompilation). */
   fn: () => number = () => {
     throw new Error("backend: tree not compiled");
@@ -248,6 +250,7 @@ export class CodeSpace {
     if (!e) {
       e = { guard, index: this.exits.length, tree, snapshot: guard.snapshot!, slots, failures: 0, bridgeAborts: 0 };
       this.exits.push(e);
+      tree.exits.push(e);
       this.exitByGuard.set(guard, e);
       guard.guardIndex = e.index;
     }
@@ -317,8 +320,8 @@ export class CodeSpace {
     // recompiled a few times rather than once per bridge.
     for (let more = true; more; ) {
       more = false;
-      for (const e of this.exits) {
-        if (e.tree !== parent || this.bridgeTrees[e.index] === undefined || parent.bridges.has(e.guard)) continue;
+      for (const e of [...parent.exits]) {
+        if (this.bridgeTrees[e.index] === undefined || parent.bridges.has(e.guard)) continue;
         if (this.calls[e.index]! * BATCH_FRACTION >= this.inlineAfter && this.inlineInto(parent, e.index)) more = true;
       }
     }
@@ -332,7 +335,11 @@ export class CodeSpace {
     if (parent.size + own.size > this.limit) return false;
     parent.bridges.set(exit.guard, own.root!);
     for (const [guard, b] of own.bridges) parent.bridges.set(guard, b);
-    for (const e of this.exits) if (e.tree === own) e.tree = parent;
+    for (const e of own.exits) {
+      e.tree = parent;
+      parent.exits.push(e);
+    }
+    own.exits.length = 0;
     return true;
   }
 
