@@ -20,7 +20,8 @@ options:
   --help               this text
 
 environment:
-  TSJIT_BENCH_CMD      command to use instead of "node bin/tsjit.js" (split on spaces)`;
+  TSJIT_BENCH_CMD      command to use instead of "node <flags of bin/tsjit.js's shebang> bin/tsjit.js"
+                       (split on spaces)`;
 
 /**
  * Splits a string into words like a shell would for the simple cases: whitespace
@@ -101,4 +102,31 @@ export function parseArgs(argv) {
   if (o.programs && o.programs.length === 0) throw new BenchError("--programs: no program given");
   o.suite = positional[0];
   return o;
+}
+
+/**
+ * Runs a bench script's `main(argv)` as the process: its result is the exit status; a
+ * BenchError is one line on stderr and status 1, anything else an internal error (its
+ * stack with BENCH_DEBUG=1).
+ * @param {(argv: string[]) => Promise<number>} main
+ * @param {string} script  how to call it, for the hint to --help
+ */
+export async function runScript(main, script) {
+  try {
+    process.exitCode = await main(process.argv.slice(2));
+  } catch (e) {
+    if (e instanceof BenchError) process.stderr.write(`bench: ${e.message}\n(node ${script} --help for usage)\n`);
+    else process.stderr.write(`bench: internal error: ${e?.message ?? e}\n${process.env.BENCH_DEBUG ? e?.stack : "(set BENCH_DEBUG=1 for a stack trace)"}\n`);
+    process.exitCode = 1;
+  }
+}
+
+/**
+ * The default results file of a run started at `date`: `<dir>/<name>-<date>.json`.
+ * @param {string} dir
+ * @param {string} name
+ * @param {Date} date
+ */
+export function resultsFile(dir, name, date) {
+  return `${dir}/${name}-${date.toISOString().replace(/:/g, "-").replace(/\.\d+Z$/, "Z")}.json`;
 }

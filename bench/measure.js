@@ -2,10 +2,40 @@
  * @fileoverview One timed run: spawn a fresh process, feed it the program's input,
  * time it from spawn to exit, and check its stdout against the expected output. A run
  * that exits non-zero, times out or prints the wrong output is a failure, never a time.
+ * And how the bench scripts start tsjit.
  */
 
 import { spawnSync } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { BenchError, splitWords } from "./cli.js";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/**
+ * How to start tsjit: as `npx tsjit` does, `node` with the node flags of bin/tsjit.js's
+ * `#!/usr/bin/env -S node …` line (this node, so the measured Node is the one running
+ * the bench), or the words of $TSJIT_BENCH_CMD.
+ * @returns {string[]}
+ */
+export function tsjitCommand() {
+  const env = process.env.TSJIT_BENCH_CMD;
+  const bin = join(ROOT, "bin/tsjit.js");
+  if (env === undefined || env.trim() === "") return [process.execPath, ...shebangNodeFlags(bin), bin];
+  try {
+    return splitWords(env);
+  } catch (e) {
+    throw new BenchError(`TSJIT_BENCH_CMD: ${e.message}`);
+  }
+}
+
+/** The words after `node` in a `#!/usr/bin/env -S node …` first line (none for any other line). */
+function shebangNodeFlags(script) {
+  const first = readFileSync(script, "utf8").split("\n", 1)[0];
+  const m = /^#!\/usr\/bin\/env -S node((?:\s+\S+)*)\s*$/.exec(first);
+  return m ? m[1].trim().split(/\s+/).filter((w) => w !== "") : [];
+}
 
 /**
  * @typedef {{ok: true, seconds: number} | {ok: false, reason: string}} RunResult

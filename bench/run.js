@@ -23,12 +23,12 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, platform, release } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { BenchError, USAGE, parseArgs, splitWords } from "./cli.js";
-import { runOnce, readExpected } from "./measure.js";
+import { BenchError, USAGE, parseArgs, resultsFile, runScript } from "./cli.js";
+import { runOnce, readExpected, tsjitCommand } from "./measure.js";
 import { buildNative, gccVersion } from "./native.js";
 import { formatProgram } from "./report.js";
 import { ratio, summarize } from "./stats.js";
@@ -38,29 +38,6 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const BUILD_DIR = join(ROOT, "bench/build");
 const NATIVE = "c -O2";
 const PIPELINE = join(ROOT, "dist/optimizer/pipeline.js");
-
-/**
- * How to start tsjit: as `npx tsjit` does, `node` with the node flags of bin/tsjit.js's
- * `#!/usr/bin/env -S node …` line (this node, so the measured Node is the one running
- * the bench), or the words of $TSJIT_BENCH_CMD.
- */
-function tsjitCommand() {
-  const env = process.env.TSJIT_BENCH_CMD;
-  const bin = join(ROOT, "bin/tsjit.js");
-  if (env === undefined || env.trim() === "") return [process.execPath, ...shebangNodeFlags(bin), bin];
-  try {
-    return splitWords(env);
-  } catch (e) {
-    throw new BenchError(`TSJIT_BENCH_CMD: ${e.message}`);
-  }
-}
-
-/** The words after `node` in a `#!/usr/bin/env -S node …` first line (none for any other line). */
-function shebangNodeFlags(script) {
-  const first = readFileSync(script, "utf8").split("\n", 1)[0];
-  const m = /^#!\/usr\/bin\/env -S node((?:\s+\S+)*)\s*$/.exec(first);
-  return m ? m[1].trim().split(/\s+/).filter((w) => w !== "") : [];
-}
 
 /**
  * The optimizer's passes, in pipeline order: `ALL_PASSES` of the built pipeline, so that
@@ -213,7 +190,7 @@ async function main(argv) {
     programs: results,
     failures,
   };
-  const file = opts.json ? resolve(opts.json) : join(ROOT, "bench/results", `${opts.suite}-${date.toISOString().replace(/:/g, "-").replace(/\.\d+Z$/, "Z")}.json`);
+  const file = opts.json ? resolve(opts.json) : resultsFile(join(ROOT, "bench/results"), opts.suite, date);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(json, null, 2) + "\n");
   process.stdout.write(`results written to ${file}\n`);
@@ -225,10 +202,4 @@ async function main(argv) {
   return 0;
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (e) {
-  if (e instanceof BenchError) process.stderr.write(`bench: ${e.message}\n(node bench/run.js --help for usage)\n`);
-  else process.stderr.write(`bench: internal error: ${e?.message ?? e}\n${process.env.BENCH_DEBUG ? e?.stack : "(set BENCH_DEBUG=1 for a stack trace)"}\n`);
-  process.exitCode = 1;
-}
+await runScript(main, "bench/run.js");
