@@ -54,7 +54,7 @@
  */
 
 import { TargetToken } from "../ir/descr.js";
-import { SPELLINGS } from "../ir/semantics.js";
+import { failedConditionValue, SPELLINGS } from "../ir/semantics.js";
 import { Const, Op, type Snapshot, type Trace, type Value } from "../ir/trace.js";
 import { foldSingleUseTemps } from "./fold-temps.js";
 
@@ -578,17 +578,17 @@ class FunctionCompiler {
 
   /**
    * Runs `emit` (the code of `guard`'s failure) with the guard's condition spelled as the
-   * constant it is there, when a comparison computed it: a failed `guard_true(b)` means
-   * `b` is `false`. The exit then no longer names `b`, and `foldSingleUseTemps` can
-   * write the comparison into the `if` (RPython's bridges, too, see the condition as
-   * a constant).
+   * constant it is there (`failedConditionValue`), when a comparison computed it. The
+   * exit then no longer names the condition, and `foldSingleUseTemps` can write the
+   * comparison into the `if` (the bridge traced from the guard, too, sees the condition
+   * as that constant: `factsAtFailure`).
    */
   private withFailedCondition(guard: Op, emit: () => void): void {
     const cond = guard.args[0];
-    const known = guard.name === "guard_true" ? "false" : guard.name === "guard_false" ? "true" : null;
-    if (known === null || !(cond instanceof Op) || !cond.info.pure || cond.info.result !== "b") return emit();
+    const failedWith = failedConditionValue(guard.name);
+    if (failedWith === null || !(cond instanceof Op) || !cond.info.pure || cond.info.result !== "b") return emit();
     const name = this.names.get(cond)!;
-    this.names.set(cond, known);
+    this.names.set(cond, String(failedWith));
     try {
       emit();
     } finally {

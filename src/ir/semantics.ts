@@ -132,6 +132,16 @@ export const SPELLINGS: Record<OpName, Spelling> = {
   debug_merge_point: none,
 };
 
+/**
+ * What the condition of a failed guard named `name` was, when it is a boolean: a failed
+ * `guard_true(b)` means `b` is false, a failed `guard_false(b)` that it is true. Null
+ * for the other guards. A bridge traces on with the condition as this constant, and the
+ * backend spells it so in the guard's exit.
+ */
+export function failedConditionValue(name: OpName): boolean | null {
+  return name === "guard_true" ? false : name === "guard_false" ? true : null;
+}
+
 type Executor = (args: readonly unknown[]) => unknown;
 const executors = new Map<string, Executor>();
 

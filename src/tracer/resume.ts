@@ -7,7 +7,7 @@
 
 import { ClassDescr } from "../ir/descr.js";
 import { Const, Op, pendingWriteOp, type Snapshot, type Trace, type Value } from "../ir/trace.js";
-import { executeOp } from "../ir/semantics.js";
+import { executeOp, failedConditionValue } from "../ir/semantics.js";
 import type { JitCode } from "../interp-dsl/jitcode.js";
 import type { Frame } from "./blackhole.js";
 
@@ -130,10 +130,8 @@ export function factsAtFailure(
   const consts = new Map<Value, Const>();
   const classes = new Map<Value, ClassDescr>(inputClasses);
   const cond = guard.args[0];
-  if (cond !== undefined && !(cond instanceof Const) && cond.kind === "b") {
-    if (guard.name === "guard_true") consts.set(cond, Const.of(false));
-    if (guard.name === "guard_false") consts.set(cond, Const.of(true));
-  }
+  const failedWith = failedConditionValue(guard.name);
+  if (failedWith !== null && cond !== undefined && !(cond instanceof Const) && cond.kind === "b") consts.set(cond, Const.of(failedWith));
   for (const op of trace.ops) {
     if (op === guard) break;
     if (op.name === "guard_class" && op.descr instanceof ClassDescr && !(op.args[0] instanceof Const)) classes.set(op.args[0]!, op.descr);
