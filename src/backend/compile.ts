@@ -33,10 +33,15 @@
  * the call). A jump to an active tree, and an out-of-line bridge's jump back to the
  * loop it hangs from, instead return `-1 - k` with the jump's arguments in `X`; every
  * function returns such a code unchanged to its caller, except tree k itself, which
- * reloads its inputs and starts over. `D[0]` measures the compiled frames on the JS
- * stack below the running one, each weighing its number of temporaries (`W`, in units
- * of 32): past STACK_BUDGET a jump returns and a bridge call exits instead, and the
- * engine carries on from the bottom of the stack. (A bridge of a few thousand ops has
+ * reloads its inputs and starts over. Every compiled function takes as its last
+ * argument `d`, the weight of the compiled frames on the JS stack below it, each
+ * weighing its number of temporaries (`W`, in units of 32), and passes `d + W` on to
+ * whatever it calls: past STACK_BUDGET a jump returns and a bridge call exits instead,
+ * and the engine carries on from the bottom of the stack. (Kept in a shared counter
+ * `D[0]`, raised and lowered around every call, the count made Mandelbrot.b 5% slower.)
+ * The engine's own count is `D[0]`: the entry function starts from it, compiled code
+ * sets it at every call that may enter the engine (`x`, `c`, a residual call of a
+ * function or method, which may run the interpreter and enter compiled code again). (A bridge of a few thousand ops has
  * a frame of tens of kilobytes.) (Both are only about stack depth: a stale flag after
  * an exception costs speed, never correctness.) A call that can raise is wrapped in
  * try/catch and leaves through the guard_no_exception that follows it.
@@ -53,7 +58,7 @@
  * checked by the translator (field and method names) are spelled inline.
  */
 
-import { TargetToken } from "../ir/descr.js";
+import { CallDescr, TargetToken } from "../ir/descr.js";
 import { failedConditionValue, SPELLINGS } from "../ir/semantics.js";
 import { Const, Op, type Snapshot, type Trace, type Value } from "../ir/trace.js";
 import { foldSingleUseTemps } from "./fold-temps.js";
@@ -86,13 +91,18 @@ export class TraceTree {
   readonly bridges = new Map<Op, Trace>();
   /** The exit records whose `tree` is this one (see GuardExit.tree). */
   readonly exits: GuardExit[] = [];
-  /** The current function, its inputs in the exit buffer (replaced by each recompilation). */
-  fn: () => number = () => {
+  /**
+   * The current function, its inputs in the exit buffer (replaced by each recompilation).
+   * A loop or entry tree's counts the stack from `D[0]`; an out-of-line bridge's takes
+   * the count as its argument `d` (see the file overview).
+   */
+  fn: (d?: number) => number = () => {
     throw new Error("backend: tree not compiled");
   };
   /**
-   * For a loop or entry tree, the same code taking its inputs as arguments: what a
-   * call_assembler calls (a stub's puts them into the exit buffer for the engine).
+   * For a loop or entry tree, the same code taking its inputs as arguments, then `d`:
+   * what a jump or a call_assembler calls (a stub's puts the inputs into the exit
+   * buffer for the engine).
    */
   body: (...inputs: unknown[]) => number = () => {
     throw new Error("backend: tree not compiled");
@@ -177,15 +187,19 @@ const BATCH_FRACTION = 10;
 export class CodeSpace {
   readonly buffer: ExitBuffer = [];
   readonly exits: GuardExit[] = [];
-  /** Out-of-line bridge functions by exit index (undefined: none). */
-  readonly bridges: ((() => number) | undefined)[] = [];
+  /** Out-of-line bridge functions by exit index (undefined: none); `d` as in the file overview. */
+  readonly bridges: (((d: number) => number) | undefined)[] = [];
   /** Whether tree k is running (entered and not yet returned). */
   readonly active: Uint8Array;
   readonly trees: TraceTree[] = [];
   private readonly byToken = new Map<TargetToken, TraceTree>();
   private readonly exitByGuard = new Map<Op, GuardExit>();
 
-  /** The weight of the compiled frames now on the JS stack (`D[0]`; see STACK_BUDGET). */
+  /**
+   * The weight of the compiled frames on the JS stack (`D[0]`; see STACK_BUDGET) when
+   * the engine last took over: an entry function passes it on to its tree, and compiled
+   * code sets it before any call that may enter the engine (see the file overview).
+   */
   readonly depth = new Int32Array(1);
 
   /**
@@ -198,8 +212,16 @@ export class CodeSpace {
   };
   /** Called with every tree (loop, entry or bridge) each time it is (re)compiled. */
   onCompiled: ((tree: TraceTree) => void) | null = null;
-  /** `c(callee, r)` in compiled code: see onCallExit. */
-  readonly callExitFn = (callee: TraceTree, r: number): unknown => this.onCallExit(callee, r);
+  /** `c(callee, r, d + W)` in compiled code: see onCallExit; the depth counted meanwhile. */
+  readonly callExitFn = (callee: TraceTree, r: number, depth: number): unknown => {
+    const saved = this.depth[0]!;
+    this.depth[0] = depth;
+    try {
+      return this.onCallExit(callee, r);
+    } finally {
+      this.depth[0] = saved;
+    }
+  };
   /** Calls of each out-of-line bridge so far, by exit index. */
   private readonly calls: number[] = [];
   /** The out-of-line bridge trees, by the exit index they hang from. */
@@ -208,17 +230,14 @@ export class CodeSpace {
   /**
    * What a failed guard does: call its out-of-line bridge (inlining it into the guard's
    * tree once it has been called `inlineAfter` times), or leave with the guard's index
-   * — also when the compiled frames on the stack, with the caller's of weight `w`,
-   * would pass STACK_BUDGET.
+   * — also when the compiled frames on the stack, the caller's among them (`depth`,
+   * the caller's `d + W`), would pass STACK_BUDGET.
    */
-  readonly exit = (index: number, w: number): number => {
+  readonly exit = (index: number, depth: number): number => {
     const bridge = this.bridges[index];
-    if (bridge === undefined || this.depth[0]! + w >= STACK_BUDGET) return index;
+    if (bridge === undefined || depth >= STACK_BUDGET) return index;
     if (++this.calls[index]! === this.inlineAfter) this.inline(index);
-    this.depth[0]! += w;
-    const r = bridge();
-    this.depth[0]! -= w;
-    return r;
+    return bridge(depth);
   };
 
   constructor(
@@ -402,19 +421,19 @@ class FunctionCompiler {
       else this.lines.splice(declareAt, 1);
       const stores = outs.map((o, i) => `X[${i}] = ${o};`).join(" ");
       const reload = inputs.map((v, i) => `${v} = X[${i}];`).join(" ");
-      this.lines.push("    }", `    if (g >= 0) { ${stores} r = x(g, W); }`, `    if (r === ${-1 - tree.id}) { ${reload} continue e; }`, "    return r;", "  }");
+      this.lines.push("    }", `    if (g >= 0) { ${stores} r = x(g, d + W); }`, `    if (r === ${-1 - tree.id}) { ${reload} continue e; }`, "    return r;", "  }");
     }
     // Constants are bound once, outside the function, so V8 sees them as constants; W is
     // the weight of the function's frame (see STACK_BUDGET).
     const bind = `const W = ${1 + (this.temp >> 5)}${this.consts.map((_, i) => `, k${i} = K[${i}]`).join("")};\n`;
-    const params = loopOrEntry ? inputs.join(", ") : "";
-    const entry = loopOrEntry ? `function ${this.name}_entry() { return body(${inputs.map((_, i) => `X[${i}]`).join(", ")}); }` : "body";
+    const params = loopOrEntry ? [...inputs, "d"].join(", ") : "d";
+    const entry = loopOrEntry ? `function ${this.name}_entry() { return body(${[...inputs.map((_, i) => `X[${i}]`), "D[0]"].join(", ")}); }` : "body";
     // `body` in parentheses: V8 compiles it with the source around it rather than
     // pre-parsing it now and parsing it again at its first call, which comes right away.
     const source = `${bind}const body = (function ${this.name}(${params}) {\n${foldSingleUseTemps(this.lines).join("\n")}\n});\nreturn [body, ${entry}];`;
     const [body, fn] = new Function("K", "X", "A", "D", "x", "c", source)(this.consts, this.space.buffer, this.space.active, this.space.depth, this.space.exit, this.space.callExitFn) as [
       (...inputs: unknown[]) => number,
-      () => number,
+      (d?: number) => number,
     ];
     tree.fn = fn;
     if (loopOrEntry) tree.body = body;
@@ -477,7 +496,10 @@ class FunctionCompiler {
         this.lines.push(`${indent}}`);
         continue;
       }
-      const expr = SPELLINGS[op.name](args, op.descr, this.ref);
+      let expr = SPELLINGS[op.name](args, op.descr, this.ref);
+      // A call of a function or method may run the interpreter, which may enter the
+      // engine and compiled code again: the engine's count of the stack is set first.
+      if (mayEnterEngine(op)) expr = `(D[0] = d + W, ${expr})`;
       const next = ops[k + 1];
       if (info.call && next?.name === "guard_no_exception") {
         const n = `v${this.temp++}`;
@@ -513,19 +535,18 @@ class FunctionCompiler {
   private callAssembler(op: Op, args: readonly string[], noException: Op | null, indent: string): void {
     const callee = this.ref(this.space.stub(op.descr as TargetToken));
     const n = `v${this.temp++}`;
-    const d = `d${this.temp++}`;
     const r = `r${this.temp++}`;
     this.names.set(op, n);
     // The callee's inputs are its arguments; when it is not called, the engine finds them
-    // in X. This frame stays counted in D while the engine finishes the call, too.
+    // in X. This frame stays counted while the engine finishes the call, too.
     const notCalled = `(${[...args.map((a, i) => `X[${i}] = ${a}`), OVER_BUDGET].join(", ")})`;
-    const call = `${callee}.calls++; D[0] = ${d} + W; const ${r} = ${d} + W < ${CALL_BUDGET} ? ${callee}.body(${args.join(", ")}) : ${notCalled}; ${n} = ${r} === ${FINISH} ? X[0] : c(${callee}, ${r}); D[0] = ${d};`;
-    this.lines.push(`${indent}let ${n}; const ${d} = D[0];`);
+    const call = `${callee}.calls++; const ${r} = d + W < ${CALL_BUDGET} ? ${callee}.body(${[...args, "d + W"].join(", ")}) : ${notCalled}; ${n} = ${r} === ${FINISH} ? X[0] : c(${callee}, ${r}, d + W);`;
+    this.lines.push(`${indent}let ${n};`);
     if (noException === null) {
       this.lines.push(`${indent}{ ${call} }`);
       return;
     }
-    this.lines.push(`${indent}try { ${call} } catch (e) { D[0] = ${d}; X.exc = e;`);
+    this.lines.push(`${indent}try { ${call} } catch (e) { X.exc = e;`);
     this.exitCode(noException, indent + "  ");
     this.lines.push(`${indent}}`);
   }
@@ -561,10 +582,10 @@ class FunctionCompiler {
       return;
     }
     const to = this.space.stub(target);
-    this.lines.push(`${indent}if (A[${to.id}] === 1 || D[0] + W >= ${STACK_BUDGET}) { ${writes}${this.leave(`${-1 - to.id}`)} }`);
+    this.lines.push(`${indent}if (A[${to.id}] === 1 || d + W >= ${STACK_BUDGET}) { ${writes}${this.leave(`${-1 - to.id}`)} }`);
     const r = family === null ? "r" : `r${this.temp++}`;
     const declare = r === "r" ? "" : "const ";
-    this.lines.push(`${indent}A[${to.id}] = 1; D[0] += W; ${declare}${r} = ${this.ref(to)}.body(${args.join(", ")}); D[0] -= W; A[${to.id}] = 0; ${this.leave(r)}`);
+    this.lines.push(`${indent}A[${to.id}] = 1; ${declare}${r} = ${this.ref(to)}.body(${[...args, "d + W"].join(", ")}); A[${to.id}] = 0; ${this.leave(r)}`);
   }
 
   /**
@@ -628,8 +649,13 @@ class FunctionCompiler {
     }
     // x(i): the out-of-line bridge of exit i if it has one, else the exit itself (kept
     // out of line so that the many guards that never fail cost little code).
-    this.lines.push(`${indent}${failArgs.map((v, i) => `X[${i}] = ${this.val(v)}; `).join("")}${this.leave(`x(${index}, W)`)}`);
+    this.lines.push(`${indent}${failArgs.map((v, i) => `X[${i}] = ${this.val(v)}; `).join("")}${this.leave(`x(${index}, d + W)`)}`);
   }
+}
+
+/** A residual call of a function or method (a builtin's template cannot call back into the interpreter). */
+function mayEnterEngine(op: Op): boolean {
+  return (op.name === "call" || op.name === "call_pure") && op.descr instanceof CallDescr && op.descr.spelling.kind !== "template";
 }
 
 /** The source text of a constant: inline for numbers and the like, else a side-table read. */

@@ -81,7 +81,7 @@ describe("a compiled tree", () => {
     expect(tree.source).toMatch(/if \(!\(v\d+ > 0\)\) \{/);
     expect(tree.source).toMatch(/o0 = v\d+; o1 = false; g = 0; break q;/);
     expect(tree.source).not.toMatch(/const v\d+ = \(v\d+ > 0\)/);
-    const r = tree.body(5);
+    const r = tree.body(5, 0);
     expect(r).toBe(0);
     expect(space.buffer.slice(0, 2)).toEqual([0, false]);
   });

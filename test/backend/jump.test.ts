@@ -36,7 +36,8 @@ function jumper(): { space: CodeSpace; other: TargetToken; run: (p: unknown, n: 
   const own = t.ops[0]!.descr as TargetToken;
   const other = t.ops.at(-1)!.descr as TargetToken;
   const tree = space.addTree(t, own, "Jumper");
-  return { space, other, run: (p, n) => tree.body(p, n) as number };
+  // The last argument: the weight of the compiled frames below (see the backend overview).
+  return { space, other, run: (p, n) => tree.body(p, n, space.depth[0]) as number };
 }
 
 describe("backend: jump to another tree", () => {
