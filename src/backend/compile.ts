@@ -29,22 +29,23 @@
  * A jump to another tree calls that tree's `body` with the jump's arguments, so hot
  * hand-offs stay in compiled code (through `X` instead, Mandelbrot.b took 6% longer:
  * it makes 42 million such calls). To keep the JS stack bounded, a tree is entered at
- * most once at a time: `A[k]` says whether tree k is active (the caller sets it around
- * the call). A jump to an active tree, and an out-of-line bridge's jump back to the
- * loop it hangs from, instead return `-1 - k` with the jump's arguments in `X`; every
- * function returns such a code unchanged to its caller, except tree k itself, which
- * reloads its inputs and starts over. Every compiled function takes as its last
- * argument `d`, the weight of the compiled frames on the JS stack below it, each
- * weighing its number of temporaries (`W`, in units of 32), and passes `d + W` on to
- * whatever it calls: past STACK_BUDGET a jump returns and a bridge call exits instead,
- * and the engine carries on from the bottom of the stack. (Kept in a shared counter
- * `D[0]`, raised and lowered around every call, the count made Mandelbrot.b 5% slower.)
- * The engine's own count is `D[0]`: the entry function starts from it, compiled code
- * sets it at every call that may enter the engine (`x`, `c`, a residual call of a
- * function or method, which may run the interpreter and enter compiled code again). (A bridge of a few thousand ops has
- * a frame of tens of kilobytes.) (Both are only about stack depth: a stale flag after
- * an exception costs speed, never correctness.) A call that can raise is wrapped in
- * try/catch and leaves through the guard_no_exception that follows it.
+ * most once at a time: the tree's field `active` says whether it runs (the caller sets
+ * it around the call). A jump to an active tree, and an out-of-line bridge's jump back
+ * to the loop it hangs from, instead return `-1 - k` with the jump's arguments in `X`;
+ * every function returns such a code unchanged to its caller, except tree k itself,
+ * which reloads its inputs and starts over. Every compiled function also takes as its
+ * last argument `d`, the weight of the compiled frames on the JS stack below it, each
+ * weighing its number of temporaries (`W`, in units of 32; a bridge of a few thousand
+ * ops has a frame of tens of kilobytes), and passes `d + W` on to whatever it calls:
+ * past STACK_BUDGET a jump returns and a bridge call exits instead, and the engine
+ * carries on from the bottom of the stack. The engine's own count is `D[0]`: an entry
+ * function starts from it, and compiled code sets it before every call that may enter
+ * the engine (`x`, `c`, a residual call of a function or method, which may run the
+ * interpreter and enter compiled code again). (The count kept in `D[0]` alone, raised
+ * and lowered around every call, made Mandelbrot.b 3% slower; the active flags in a
+ * typed array, 1%.) (Both are only about stack depth: a stale flag after an exception
+ * costs speed, never correctness.) A call that can raise is wrapped in try/catch and
+ * leaves through the guard_no_exception that follows it.
  *
  * `finish(v)` (the portal returns v) leaves with FINISH and v in `X[0]`. A guest call,
  * `call_assembler`, is a real nested call of the callee's tree `body`, its inputs as
@@ -107,6 +108,8 @@ export class TraceTree {
   body: (...inputs: unknown[]) => number = () => {
     throw new Error("backend: tree not compiled");
   };
+  /** 1 while the tree runs (entered and not yet returned), else 0. */
+  active = 0;
   /** For an out-of-line bridge tree, the exit index whose `bridges` entry calls it; else -1. */
   attachedAt = -1;
   /** How often compiled code called this tree through a call_assembler. */
@@ -116,7 +119,7 @@ export class TraceTree {
   source = "";
 
   constructor(
-    /** Its index in `A`; `-1 - id` is a jump to it. */
+    /** Its index in `CodeSpace.trees`; `-1 - id` is a jump to it. */
     readonly id: number,
     /** The trace; null while the tree is a stub (jumped to, not compiled yet). */
     public root: Trace | null,
@@ -182,15 +185,13 @@ const BATCH_FRACTION = 10;
 
 /**
  * All compiled code of an engine and what it shares: the exit buffer, the exit table,
- * the out-of-line bridge table, the active flags, and the tree each token enters.
+ * the out-of-line bridge table, and the tree each token enters.
  */
 export class CodeSpace {
   readonly buffer: ExitBuffer = [];
   readonly exits: GuardExit[] = [];
   /** Out-of-line bridge functions by exit index (undefined: none); `d` as in the file overview. */
   readonly bridges: (((d: number) => number) | undefined)[] = [];
-  /** Whether tree k is running (entered and not yet returned). */
-  readonly active: Uint8Array;
   readonly trees: TraceTree[] = [];
   private readonly byToken = new Map<TargetToken, TraceTree>();
   private readonly exitByGuard = new Map<Op, GuardExit>();
@@ -245,11 +246,10 @@ export class CodeSpace {
     readonly limit: number,
     /** Calls of an out-of-line bridge after which it is inlined into its guard's tree. */
     readonly inlineAfter: number,
-    /** Trees it can hold (the size of the active-flag table), at most MAX_TREES. */
+    /** Trees it can hold, at most MAX_TREES. */
     readonly maxTrees: number = MAX_TREES,
   ) {
     if (maxTrees > MAX_TREES) throw new Error(`backend: at most ${MAX_TREES} trees`);
-    this.active = new Uint8Array(maxTrees);
   }
 
   /** No more traces can be compiled (the engine stops tracing). */
@@ -431,7 +431,7 @@ class FunctionCompiler {
     // `body` in parentheses: V8 compiles it with the source around it rather than
     // pre-parsing it now and parsing it again at its first call, which comes right away.
     const source = `${bind}const body = (function ${this.name}(${params}) {\n${foldSingleUseTemps(this.lines).join("\n")}\n});\nreturn [body, ${entry}];`;
-    const [body, fn] = new Function("K", "X", "A", "D", "x", "c", source)(this.consts, this.space.buffer, this.space.active, this.space.depth, this.space.exit, this.space.callExitFn) as [
+    const [body, fn] = new Function("K", "X", "D", "x", "c", source)(this.consts, this.space.buffer, this.space.depth, this.space.exit, this.space.callExitFn) as [
       (...inputs: unknown[]) => number,
       (d?: number) => number,
     ];
@@ -582,10 +582,11 @@ class FunctionCompiler {
       return;
     }
     const to = this.space.stub(target);
-    this.lines.push(`${indent}if (A[${to.id}] === 1 || d + W >= ${STACK_BUDGET}) { ${writes}${this.leave(`${-1 - to.id}`)} }`);
+    const k = this.ref(to);
+    this.lines.push(`${indent}if (${k}.active === 1 || d + W >= ${STACK_BUDGET}) { ${writes}${this.leave(`${-1 - to.id}`)} }`);
     const r = family === null ? "r" : `r${this.temp++}`;
     const declare = r === "r" ? "" : "const ";
-    this.lines.push(`${indent}A[${to.id}] = 1; ${declare}${r} = ${this.ref(to)}.body(${[...args, "d + W"].join(", ")}); A[${to.id}] = 0; ${this.leave(r)}`);
+    this.lines.push(`${indent}${k}.active = 1; ${declare}${r} = ${k}.body(${[...args, "d + W"].join(", ")}); ${k}.active = 0; ${this.leave(r)}`);
   }
 
   /**

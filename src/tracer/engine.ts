@@ -562,17 +562,17 @@ export class Engine implements DriverEngine {
 
   /** Calls the function of `code` once (its inputs in the exit buffer); returns its exit code. */
   private runTree(code: TraceTree): number {
-    const { active, depth } = this.space;
+    const { depth } = this.space;
     // A tree may already be running further down the stack (a guest call of a guest
     // call): its flag is restored, not cleared, when this run of it ends.
-    const wasActive = active[code.id]!;
-    active[code.id] = 1;
+    const wasActive = code.active;
+    code.active = 1;
     const d = depth[0]!;
     try {
       return code.fn();
     } finally {
       // Also when an exception escapes compiled code: the depth count stays right.
-      active[code.id] = wasActive;
+      code.active = wasActive;
       depth[0] = d;
     }
   }

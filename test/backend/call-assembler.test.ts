@@ -169,3 +169,27 @@ describe("backend: call_assembler", () => {
     expect(space.depth[0]).toBe(0);
   });
 });
+
+describe("backend: the stack depth at a residual call", () => {
+  it("a call of a function sets D[0] to the depth of the caller's frame first: the callee may enter the engine", () => {
+    const space = new CodeSpace(3000, 50);
+    let during = -1;
+    const t = parseTrace(
+      trace`
+        # entry
+        [n0]
+        n1 = call(ConstPtr(probe), n0, descr=probe)
+        finish(n1)
+      `,
+      { consts: { probe: (n: number) => ((during = space.depth[0]!), n + 1) } },
+    );
+    const tree = space.addTree(t, new TargetToken("Entry"), "Entry");
+    const weight = Number(/const W = (\d+)/.exec(tree.source)![1]);
+    space.depth[0] = 100;
+    space.buffer[0] = 1;
+    expect(tree.fn()).toBe(FINISH);
+    expect(space.buffer[0]).toBe(2);
+    expect(weight).toBeGreaterThan(0);
+    expect(during).toBe(100 + weight);
+  });
+});

@@ -7,7 +7,7 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { CodeSpace, FINISH, STACK_BUDGET } from "../../src/backend/compile.js";
+import { CodeSpace, FINISH, STACK_BUDGET, type TraceTree } from "../../src/backend/compile.js";
 import type { TargetToken } from "../../src/ir/descr.js";
 import { parseTrace } from "../../src/ir/parser.js";
 import { trace } from "../support/text.js";
@@ -46,7 +46,7 @@ describe("backend: jump to another tree", () => {
     const target = space.addTree(parseTrace(OTHER), other, "Other");
     expect(run({}, 1)).toBe(FINISH);
     expect(space.buffer[0]).toBe(102);
-    expect(space.active[target.id]).toBe(0);
+    expect(target.active).toBe(0);
     expect(space.depth[0]).toBe(0);
   });
 
@@ -61,12 +61,12 @@ describe("backend: jump to another tree", () => {
   // A tree running below on the stack, or the stack budget spent: the target is not
   // called, and whoever runs it next finds its inputs in X.
   it.each([
-    ["to a tree running below on the stack", (space: CodeSpace, id: number) => (space.active[id] = 1)],
+    ["to a tree running below on the stack", (_space: CodeSpace, target: TraceTree) => (target.active = 1)],
     ["past the stack budget", (space: CodeSpace) => (space.depth[0] = STACK_BUDGET)],
   ])("%s: does not call it, returns its jump code with the arguments in X", (_what, block) => {
     const { space, other, run } = jumper();
     const target = space.addTree(parseTrace(OTHER), other, "Other");
-    block(space, target.id);
+    block(space, target);
     const frame = {};
     expect(run(frame, 1)).toBe(-1 - target.id);
     expect(space.buffer.slice(0, 2)).toEqual([frame, 101]);
