@@ -2,8 +2,8 @@
  * @fileoverview The trace IR's operation table: every operation a trace can hold is
  * defined here once, with its arity, result kind, descriptor kind and flags.
  *
- * Everything else is typed against this table: the executor (`execute.ts`), the JS
- * emitter (`backend/emit.ts`) and the printer/parser are `Record<OpName, …>`, so adding
+ * Everything else is typed against this table: the executor and the backend's JS
+ * spellings (`semantics.ts`) and the printer/parser are `Record<OpName, …>`, so adding
  * an op without teaching every consumer about it fails to type-check. Optimizer passes
  * handle the ops they know and pass the rest through.
  *
