@@ -289,8 +289,9 @@ export class CodeSpace {
       tree = new TraceTree(id, null, token, null);
       tree.fn = () => -1 - id;
       const buffer = this.buffer;
-      tree.body = (...inputs: unknown[]) => {
-        for (let i = 0; i < inputs.length; i++) buffer[i] = inputs[i];
+      // Called as every body is, with the inputs and then the depth `d`: the inputs go to X.
+      tree.body = (...inputsThenDepth: unknown[]) => {
+        for (let i = 0; i < inputsThenDepth.length - 1; i++) buffer[i] = inputsThenDepth[i];
         return -1 - id;
       };
       this.trees.push(tree);
