@@ -43,9 +43,10 @@
  * the engine (`x`, `c`, a residual call of a function or method, which may run the
  * interpreter and enter compiled code again). (The count kept in `D[0]` alone, raised
  * and lowered around every call, made Mandelbrot.b 3% slower; the active flags in a
- * typed array, 1%.) (Both are only about stack depth: a stale flag after an exception
- * costs speed, never correctness.) A call that can raise is wrapped in try/catch and
- * leaves through the guard_no_exception that follows it.
+ * typed array, 1%.) (The flags are only about stack depth: a flag left set by an
+ * exception costs speed, never correctness; `d`, an argument, cannot be left stale.)
+ * A call that can raise is wrapped in try/catch and leaves through the
+ * guard_no_exception that follows it.
  *
  * `finish(v)` (the portal returns v) leaves with FINISH and v in `X[0]`. A guest call,
  * `call_assembler`, is a real nested call of the callee's tree `body`, its inputs as
