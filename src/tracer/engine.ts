@@ -74,7 +74,7 @@ export const DEFAULT_PARAMS: JitParams = {
   traceLimit: 6000,
   inlineDepthLimit: 30,
   maxAborts: 3,
-  bridgeThreshold: 20,
+  bridgeThreshold: 10,
   treeLimit: 3000,
   inlineAfter: 50,
   enableOpts: ALL_PASSES,
