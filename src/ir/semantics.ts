@@ -143,15 +143,23 @@ export function failedConditionValue(name: OpName): boolean | null {
 }
 
 type Executor = (args: readonly unknown[]) => unknown;
-const executors = new Map<string, Executor>();
+/**
+ * Executors by op name, then descriptor (by identity), then number of arguments. The
+ * tracer and the blackhole interpreter run every op through here: a string key built
+ * per call cost more than the lookups.
+ */
+const executors = new Map<OpName, Map<Descr | null, Executor[]>>();
 
 /**
  * Runs one op on concrete values, exactly as compiled code would. For a guard, the
  * result is true when the guard passes. Closures are cached per op and descriptor.
  */
 export function executeOp(name: OpName, args: readonly unknown[], descr: Descr | null): unknown {
-  const key = `${name}/${descr ? descr.id : ""}/${args.length}`;
-  let ex = executors.get(key);
+  let byDescr = executors.get(name);
+  if (byDescr === undefined) executors.set(name, (byDescr = new Map()));
+  let byArity = byDescr.get(descr);
+  if (byArity === undefined) byDescr.set(descr, (byArity = []));
+  let ex = byArity[args.length];
   if (ex === undefined) {
     const consts: unknown[] = [];
     const ref: ConstRef = (v) => {
@@ -161,7 +169,7 @@ export function executeOp(name: OpName, args: readonly unknown[], descr: Descr |
     const argNames = Array.from({ length: args.length }, (_, i) => `A[${i}]`);
     const src = `return ${SPELLINGS[name](argNames, descr, ref)};`;
     ex = new Function("K", `return function (A) { ${src} };`)(consts) as Executor;
-    executors.set(key, ex);
+    byArity[args.length] = ex;
   }
   return ex(args);
 }
