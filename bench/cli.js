@@ -1,7 +1,15 @@
 /**
- * @fileoverview Command-line flags of bench/run.js. Every bad flag is a BenchError,
- * which run.js prints as one line (no stack trace) before exiting with status 1.
+ * @fileoverview Command-line flags of bench/run.js, and what the bench scripts (run.js,
+ * optimizer.js) share as commands: the project's root, how a script runs as the process,
+ * where its results go. Every bad flag is a BenchError, which a script prints as one
+ * line (no stack trace) before exiting with status 1.
  */
+
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The project's root folder (the one holding bench/). */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 export class BenchError extends Error {}
 
@@ -122,11 +130,10 @@ export async function runScript(main, script) {
 }
 
 /**
- * The default results file of a run started at `date`: `<dir>/<name>-<date>.json`.
- * @param {string} dir
+ * The default results file of a run started at `date`: `bench/results/<name>-<date>.json`.
  * @param {string} name
  * @param {Date} date
  */
-export function resultsFile(dir, name, date) {
-  return `${dir}/${name}-${date.toISOString().replace(/:/g, "-").replace(/\.\d+Z$/, "Z")}.json`;
+export function resultsFile(name, date) {
+  return join(ROOT, "bench/results", `${name}-${date.toISOString().replace(/:/g, "-").replace(/\.\d+Z$/, "Z")}.json`);
 }

@@ -7,11 +7,8 @@
 
 import { spawnSync } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { BenchError, splitWords } from "./cli.js";
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+import { join } from "node:path";
+import { BenchError, ROOT, splitWords } from "./cli.js";
 
 /**
  * How to start tsjit: as `npx tsjit` does, `node` with the node flags of bin/tsjit.js's

@@ -25,12 +25,10 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import Benchmark from "benchmark";
-import { BenchError, resultsFile, runScript } from "./cli.js";
+import { BenchError, ROOT, resultsFile, runScript } from "./cli.js";
 import { tsjitCommand } from "./measure.js";
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const USAGE = `usage: node bench/optimizer.js [<interpreter> <program>] [options]
 
 options:
@@ -156,7 +154,7 @@ async function main(argv) {
   process.stdout.write("  (pass ms: all passes minus the pipeline without it; later passes then see another trace, so it is an estimate)\n");
 
   const date = new Date();
-  const file = opts.json ? resolve(opts.json) : resultsFile(join(ROOT, "bench/results"), "optimizer", date);
+  const file = opts.json ? resolve(opts.json) : resultsFile("optimizer", date);
   mkdirSync(dirname(file), { recursive: true });
   const json = { suite: "optimizer", date: date.toISOString(), source, node: process.version, traces: traces.length, ops, optimizedOps, coldMs, maxTime: opts.maxTime, results };
   writeFileSync(file, JSON.stringify(json, null, 2) + "\n");

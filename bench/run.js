@@ -26,15 +26,14 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, platform, release } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { BenchError, USAGE, parseArgs, resultsFile, runScript } from "./cli.js";
+import { pathToFileURL } from "node:url";
+import { BenchError, ROOT, USAGE, parseArgs, resultsFile, runScript } from "./cli.js";
 import { runOnce, readExpected, tsjitCommand } from "./measure.js";
 import { buildNative, gccVersion } from "./native.js";
 import { formatProgram } from "./report.js";
 import { ratio, summarize } from "./stats.js";
 import { SUITES, resolvePrograms } from "./suites.js";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const BUILD_DIR = join(ROOT, "bench/build");
 const NATIVE = "c -O2";
 const PIPELINE = join(ROOT, "dist/optimizer/pipeline.js");
@@ -190,7 +189,7 @@ async function main(argv) {
     programs: results,
     failures,
   };
-  const file = opts.json ? resolve(opts.json) : resultsFile(join(ROOT, "bench/results"), opts.suite, date);
+  const file = opts.json ? resolve(opts.json) : resultsFile(opts.suite, date);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(json, null, 2) + "\n");
   process.stdout.write(`results written to ${file}\n`);
