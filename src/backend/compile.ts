@@ -24,7 +24,9 @@
  * (cheap: a small function); once called `inlineAfter` times it is inlined into its
  * guard's tree, whose function is recompiled — unless the tree is past `limit` ops (V8
  * stops optimizing very large functions, and recompiling a hot one sends it back to V8's
- * interpreter for a while).
+ * interpreter for a while). A bridge inlined at several guards of a loop or entry tree
+ * stands in its function once, after a block its guards break out of (see
+ * shared-bridges.ts).
  *
  * A jump to another tree calls that tree's `body` with the jump's arguments, so hot
  * hand-offs stay in compiled code (through `X` instead, Mandelbrot.b took 6% longer:
@@ -64,6 +66,7 @@ import { CallDescr, TargetToken } from "../ir/descr.js";
 import { failedConditionValue, SPELLINGS } from "../ir/semantics.js";
 import { Const, Op, type Snapshot, type Trace, type Value } from "../ir/trace.js";
 import { foldSingleUseTemps } from "./fold-temps.js";
+import { sharedBridges } from "./shared-bridges.js";
 
 /** Where compiled code finds its inputs and leaves its outputs; `exc` a pending exception. */
 export type ExitBuffer = unknown[] & { exc?: unknown };
@@ -387,6 +390,8 @@ class FunctionCompiler {
   private temp = 0;
   /** How many `o` variables the guard exits of a loop or entry tree use (see exitCode). */
   private exitVars = 0;
+  /** Bridges emitted once for several guards: their block's label and input variables. */
+  private readonly shared = new Map<Trace, { js: string; vars: string[] }>();
 
   constructor(
     private readonly space: CodeSpace,
@@ -416,8 +421,21 @@ class FunctionCompiler {
       if (first?.name === "label" && first.descr === tree.token && first.args.every((a, i) => a === tree.root.inputs[i])) ops = ops.slice(1);
     }
     const declareAt = this.lines.length - 2;
+    const shared = loopOrEntry ? sharedBridges(tree.root, tree.bridges, tree.token) : [];
+    shared.forEach((b, k) => this.shared.set(b, { js: `s${k}`, vars: b.inputs.map((_, i) => `s${k}_${i}`) }));
+    for (let k = shared.length - 1; k >= 0; k--) this.lines.push(`${indent}s${k}: {`);
     this.emitOps(ops, indent, scope);
+    // Each shared bridge right after its block: only a guard's `break` gets there (the
+    // code before it ends in a jump or an exit, as every trace does).
+    for (const b of shared) {
+      const { vars } = this.shared.get(b)!;
+      this.lines.push(`${indent}}`);
+      b.inputs.forEach((input, i) => this.names.set(input, vars[i]!));
+      this.emitOps(b.ops, indent, scope);
+    }
     if (loopOrEntry) {
+      const sharedVars = [...this.shared.values()].flatMap((s) => s.vars);
+      if (sharedVars.length) this.lines.splice(declareAt + 1, 0, `    let ${sharedVars.join(", ")};`);
       const outs = Array.from({ length: this.exitVars }, (_, i) => `o${i}`);
       if (outs.length) this.lines[declareAt] = `    let ${outs.join(", ")};`;
       else this.lines.splice(declareAt, 1);
@@ -626,6 +644,11 @@ class FunctionCompiler {
     if (!bridge) return this.exitCode(guard, indent);
     // The bridge's inputs are the guard's fail arguments, in order.
     const failArgs = guard.snapshot!.failArgs();
+    const shared = this.shared.get(bridge);
+    if (shared) {
+      this.lines.push(`${indent}${shared.vars.map((v, i) => `${v} = ${this.val(failArgs[i]!)}; `).join("")}break ${shared.js};`);
+      return;
+    }
     bridge.inputs.forEach((input, i) => this.names.set(input, this.val(failArgs[i]!)));
     this.emitOps(bridge.ops, indent, scope);
   }
