@@ -39,8 +39,9 @@ const NO_UNROLL = ALL_PASSES.filter((p) => p !== "unroll").join(":");
 const CONFIGS: readonly StressConfig[] = [
   // A trace at the first loop iteration, a bridge at the first failure of every guard.
   { args: ["--threshold", "1", "--jit-param", "bridge_threshold=1"], skipCorpus: [] },
-  // The same, every guard with a bridge traced from it (none shares the bridge of a guard of the same shape).
-  { args: ["--threshold", "1", "--jit-param", "bridge_threshold=1,share_bridges=0"], skipCorpus: [] },
+  // The same, every guard with a bridge traced from it (none shares the bridge of a guard of the same shape),
+  // and every function with code of its own (none shares the code of an earlier one of the same source).
+  { args: ["--threshold", "1", "--jit-param", "bridge_threshold=1,share_bridges=0,share_code=0"], skipCorpus: [] },
   // The same, but no bridge is ever inlined into its tree: each is a function of its own.
   { args: ["--threshold", "1", "--jit-param", "bridge_threshold=1,tree_limit=0"], skipCorpus: [] },
   // No loop peeling: loops and bridges as traced.

@@ -59,7 +59,9 @@
  *
  * Guest data never enters the source text: strings and objects are read from the
  * constant side table `K`; only numbers, booleans, null/undefined and identifiers
- * checked by the translator (field and method names) are spelled inline.
+ * checked by the translator (field and method names) are spelled inline. Exit indices
+ * and jump codes are read from `P`, so that trees of the same code have the same source
+ * and share V8's compiled code (see CodeSpace.factories).
  */
 
 import { CallDescr, TargetToken } from "../ir/descr.js";
@@ -121,6 +123,8 @@ export class TraceTree {
   /** The compiled function's name, and its source text. */
   name = "";
   source = "";
+  /** The name of the function whose code it runs: its own, or that of an earlier tree of the same shape. */
+  codeOf = "";
 
   constructor(
     /** Its index in `CodeSpace.trees`; `-1 - id` is a jump to it. */
@@ -198,6 +202,21 @@ export class CodeSpace {
   readonly bridges: (((d: number) => number) | undefined)[] = [];
   readonly trees: TraceTree[] = [];
   private readonly byToken = new Map<TargetToken, TraceTree>();
+  /**
+   * Functions compiled so far, by shape: their source with the name left out and the
+   * numbers that differ between trees of the same code (exit indices, jump codes) read
+   * from the array P. A tree of a known shape is made by the same factory, so its
+   * function is a closure of the same function literal: V8 gives such closures one
+   * feedback vector and one optimized code (peeling and BF's repetitive code make many
+   * loops alike: Mandelbrot.b's 4 hottest trees have one shape). Such code cannot be
+   * specialized to the constants of one closure's context, which costs a little in every
+   * function; off when `shareCode` is false.
+   */
+  readonly factories = new Map<string, { factory: Factory; name: string }>();
+  /** Trees of the same shape share their code (jit param `share_code`). */
+  shareCode = true;
+  /** Functions compiled (trees and their recompilations), and how many of them had a known shape. */
+  readonly functions = { compiled: 0, sharingCode: 0 };
   private readonly exitByGuard = new Map<Op, GuardExit>();
 
   /**
@@ -375,6 +394,12 @@ export class CodeSpace {
   }
 }
 
+/** What `new Function` makes of a tree's source: the tree's function, given its constants. */
+type Factory = (K: unknown[], X: ExitBuffer, D: Int32Array, x: unknown, c: unknown, P: number[]) => unknown;
+
+/** Stands for the function's name in its source while it serves as a shape (see CodeSpace.factories). */
+const NAME = "\u0000name";
+
 /** A label in scope: its token, JS label and loop variables. */
 interface OpenLabel {
   readonly token: TargetToken;
@@ -384,6 +409,7 @@ interface OpenLabel {
 
 class FunctionCompiler {
   private readonly consts: unknown[] = [];
+  private readonly params: number[] = [];
   private readonly constIndex = new Map<unknown, number>();
   private readonly names = new Map<Value, string>();
   private readonly lines: string[] = [];
@@ -441,23 +467,41 @@ class FunctionCompiler {
       else this.lines.splice(declareAt, 1);
       const stores = outs.map((o, i) => `X[${i}] = ${o};`).join(" ");
       const reload = inputs.map((v, i) => `${v} = X[${i}];`).join(" ");
-      this.lines.push("    }", `    if (g >= 0) { ${stores} r = x(g, d + W); }`, `    if (r === ${-1 - tree.id}) { ${reload} continue e; }`, "    return r;", "  }");
+      this.lines.push("    }", `    if (g >= 0) { ${stores} r = x(g, d + W); }`, `    if (r === ${this.param(-1 - tree.id)}) { ${reload} continue e; }`, "    return r;", "  }");
     }
     // Constants are bound once, outside the function, so V8 sees them as constants; W is
     // the weight of the function's frame (see STACK_BUDGET).
-    const bind = `const W = ${1 + (this.temp >> 5)}${this.consts.map((_, i) => `, k${i} = K[${i}]`).join("")};\n`;
+    const bind = `const W = ${1 + (this.temp >> 5)}${this.consts.map((_, i) => `, k${i} = K[${i}]`).join("")}${this.params.map((_, i) => `, p${i} = P[${i}]`).join("")};\n`;
     const params = loopOrEntry ? [...inputs, "d"].join(", ") : "d";
-    const entry = loopOrEntry ? `function ${this.name}_entry() { return body(${[...inputs.map((_, i) => `X[${i}]`), "D[0]"].join(", ")}); }` : "body";
+    const entry = loopOrEntry ? `function ${NAME}_entry() { return body(${[...inputs.map((_, i) => `X[${i}]`), "D[0]"].join(", ")}); }` : "body";
     // `body` in parentheses: V8 compiles it with the source around it rather than
     // pre-parsing it now and parsing it again at its first call, which comes right away.
-    const source = `${bind}const body = (function ${this.name}(${params}) {\n${foldSingleUseTemps(this.lines).join("\n")}\n});\nreturn [body, ${entry}];`;
-    const [body, fn] = new Function("K", "X", "D", "x", "c", source)(this.consts, this.space.buffer, this.space.depth, this.space.exit, this.space.callExitFn) as [
+    const shape = `${bind}const body = (function ${NAME}(${params}) {\n${foldSingleUseTemps(this.lines).join("\n")}\n});\nreturn [body, ${entry}];`;
+    const source = shape.replaceAll(NAME, this.name);
+    // Functions of the same shape (the same source but for the numbers in P) are made by
+    // one factory: V8 then compiles their code once and shares it, with their type
+    // feedback (see CodeSpace.factories).
+    let made = this.space.shareCode ? this.space.factories.get(shape) : undefined;
+    this.space.functions.compiled++;
+    if (made) this.space.functions.sharingCode++;
+    else {
+      made = { factory: new Function("K", "X", "D", "x", "c", "P", source) as Factory, name: this.name };
+      if (this.space.shareCode) this.space.factories.set(shape, made);
+    }
+    const [body, fn] = made.factory(this.consts, this.space.buffer, this.space.depth, this.space.exit, this.space.callExitFn, this.params) as [
       (...inputs: unknown[]) => number,
       (d?: number) => number,
     ];
     tree.fn = fn;
     if (loopOrEntry) tree.body = body;
     tree.source = source;
+    tree.codeOf = made.name;
+  }
+
+  /** A number that differs between functions of the same shape (an exit index, a jump code). */
+  private param(n: number): string {
+    this.params.push(n);
+    return `p${this.params.length - 1}`;
   }
 
   private ref = (v: unknown): string => {
@@ -598,12 +642,12 @@ class FunctionCompiler {
     const family = this.tree.family;
     if (family !== null && target === this.tree.token) {
       // An out-of-line bridge back to the loop it hangs from: that loop is below us on the stack.
-      this.lines.push(`${indent}${writes}return ${-1 - family.id};`);
+      this.lines.push(`${indent}${writes}return ${this.param(-1 - family.id)};`);
       return;
     }
     const to = this.space.stub(target);
     const k = this.ref(to);
-    this.lines.push(`${indent}if (${k}.active === 1 || d + W >= ${STACK_BUDGET}) { ${writes}${this.leave(`${-1 - to.id}`)} }`);
+    this.lines.push(`${indent}if (${k}.active === 1 || d + W >= ${STACK_BUDGET}) { ${writes}${this.leave(this.param(-1 - to.id))} }`);
     const r = family === null ? "r" : `r${this.temp++}`;
     const declare = r === "r" ? "" : "const ";
     this.lines.push(`${indent}${k}.active = 1; ${declare}${r} = ${k}.body(${[...args, "d + W"].join(", ")}); ${k}.active = 0; ${this.leave(r)}`);
@@ -670,12 +714,12 @@ class FunctionCompiler {
     const index = this.space.exitOf(guard, this.tree, slots).index;
     if (this.tree.family === null) {
       this.exitVars = Math.max(this.exitVars, failArgs.length);
-      this.lines.push(`${indent}${failArgs.map((v, i) => `o${i} = ${this.val(v)}; `).join("")}g = ${index}; break q;`);
+      this.lines.push(`${indent}${failArgs.map((v, i) => `o${i} = ${this.val(v)}; `).join("")}g = ${this.param(index)}; break q;`);
       return;
     }
     // x(i): the out-of-line bridge of exit i if it has one, else the exit itself (kept
     // out of line so that the many guards that never fail cost little code).
-    this.lines.push(`${indent}${failArgs.map((v, i) => `X[${i}] = ${this.val(v)}; `).join("")}${this.leave(`x(${index}, d + W)`)}`);
+    this.lines.push(`${indent}${failArgs.map((v, i) => `X[${i}] = ${this.val(v)}; `).join("")}${this.leave(`x(${this.param(index)}, d + W)`)}`);
   }
 }
 

@@ -32,7 +32,7 @@ const USAGE = `usage:
   tsjit check <interpreter>
 
 <interpreter> is a folder name under interpreters/ (e.g. bf) or a path to an entry module.
-jit params: threshold, bridge_threshold, inline_after, tree_limit, trace_limit, inline_depth, inlining, share_bridges, max_unroll_recursion, max_aborts, max_trees, enable_opts (e.g. enable_opts=${ALL_PASSES.join(":")})`;
+jit params: threshold, bridge_threshold, inline_after, tree_limit, trace_limit, inline_depth, inlining, share_bridges, share_code, max_unroll_recursion, max_aborts, max_trees, enable_opts (e.g. enable_opts=${ALL_PASSES.join(":")})`;
 
 class UsageError extends Error {}
 
@@ -83,9 +83,11 @@ function applyJitParam(params: JitParams, spec: string): void {
         break;
       case "inlining":
       case "share_bridges":
+      case "share_code":
         if (value !== "0" && value !== "1") throw new UsageError(`${name} needs 0 or 1, got '${value}'`);
         if (name === "inlining") params.inlining = value === "1";
-        else params.shareBridges = value === "1";
+        else if (name === "share_bridges") params.shareBridges = value === "1";
+        else params.shareCode = value === "1";
         break;
       case "max_unroll_recursion":
         params.maxUnrollRecursion = parseInt10(name, value);

@@ -67,6 +67,8 @@ export interface JitParams {
   maxUnrollRecursion: number;
   /** A guard of the same shape as one with a bridge gets that bridge (see bridge-shape.ts). */
   shareBridges: boolean;
+  /** Trees whose functions have the same source share V8's code (see CodeSpace.factories). */
+  shareCode: boolean;
 }
 
 export const DEFAULT_PARAMS: JitParams = {
@@ -82,6 +84,7 @@ export const DEFAULT_PARAMS: JitParams = {
   inlining: true,
   maxUnrollRecursion: 1,
   shareBridges: true,
+  shareCode: true,
 };
 
 /**
@@ -159,12 +162,19 @@ export class Engine implements DriverEngine {
     logJs: ((text: string) => void) | null = null,
   ) {
     this.space = new CodeSpace(params.treeLimit, params.inlineAfter, params.maxTrees);
-    if (logJs) this.space.onCompiled = (tree) => logJs(`// ${tree.name} (tree ${tree.id})\n${tree.source}\n`);
+    this.space.shareCode = params.shareCode;
+    if (logJs) {
+      this.space.onCompiled = (tree) => {
+        const shared = tree.codeOf === tree.name ? "" : `, the code of ${tree.codeOf}`;
+        logJs(`// ${tree.name} (tree ${tree.id}${shared})\n${tree.source}\n`);
+      };
+    }
     const portal = unit.codes[unit.portal!.code]!;
     this.portalFn = unit.consts[-portal.fnConst - 1] as (...args: unknown[]) => unknown;
     this.portalParams = new Array<undefined>(portal.nparams).fill(undefined);
     this.space.onCallExit = (callee, r) => this.finishCall(callee, r);
     this.stats.assemblerCalls = () => this.space.trees.reduce((n, t) => n + t.calls, 0);
+    this.stats.functions = () => this.space.functions;
     this.vinfo = VirtualizableInfo.of(unit);
     this.guestCalls = portalCallsItself(unit);
   }

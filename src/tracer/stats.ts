@@ -17,6 +17,8 @@ export class JitStats {
   invalidated = 0;
   /** call_assembler ops in compiled traces. */
   assemblerOps = 0;
+  /** Functions the backend compiled, and how many of them run the code of an earlier one (read at report time). */
+  functions: () => { compiled: number; sharingCode: number } = () => ({ compiled: 0, sharingCode: 0 });
   /** Guest calls made by compiled code (read at report time). */
   assemblerCalls: () => number = () => 0;
   /** Guest calls from compiled code whose callee left its compiled code (or had none yet). */
@@ -56,6 +58,8 @@ export class JitStats {
     for (const b of this.blacklisted) lines.push(`    ${b.where}: ${b.reason}`);
     lines.push(`  guard failures:   ${this.guardFailures}`);
     lines.push(`  bridges shared:   ${this.sharedBridges} (guards given the bridge of a guard of the same shape)`);
+    const fns = this.functions();
+    lines.push(`  functions:        ${fns.compiled} compiled, ${fns.sharingCode} of them with the code of an earlier one of the same shape`);
     lines.push(`  invalidated:      ${this.invalidated} (loops retraced after a quasi-immutable field changed)`);
     lines.push(
       `  call_assembler:   ${this.assemblerOps} in compiled traces, ${this.assemblerCalls()} calls, ${this.assemblerExits} left compiled code, ${this.assemblerInterpreted} run by the interpreter`,

@@ -79,7 +79,7 @@ describe("a compiled tree", () => {
     const t = parseTrace(COUNTDOWN);
     const tree = space.addTree(t, t.ops[0]!.descr as TargetToken, "Countdown");
     expect(tree.source).toMatch(/if \(!\(v\d+ > 0\)\) \{/);
-    expect(tree.source).toMatch(/o0 = v\d+; o1 = false; g = 0; break q;/);
+    expect(tree.source).toMatch(/o0 = v\d+; o1 = false; g = p\d+; break q;/);
     expect(tree.source).not.toMatch(/const v\d+ = \(v\d+ > 0\)/);
     const r = tree.body(5, 0);
     expect(r).toBe(0);
