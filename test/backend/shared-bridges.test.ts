@@ -63,6 +63,16 @@ const RESTART = trace`
   jump(n1, descr=L)
 `;
 
+/** Finishes with n + 1000, unless n is 11 (a guard that another bridge may hang from). */
+const OUTER = trace`
+  # bridge
+  [n0]
+  b1 = eq(n0, 11)
+  guard_false(b1) [n0]
+  n2 = num_add(n0, 1000)
+  finish(n2)
+`;
+
 const guards = (t: Trace): Op[] => t.ops.filter((op) => op.info.guard);
 
 describe("sharedBridges", () => {
@@ -87,14 +97,7 @@ describe("sharedBridges", () => {
     const into = parseTrace(INTO_BODY, env);
     expect(sharedBridges(root, new Map([[eq0!, into], [eq1!, into]]), L)).toEqual([]);
     // `outer` reaches INTO_BODY through its own guard.
-    const outer = parseTrace(trace`
-      # bridge
-      [n0]
-      b1 = eq(n0, 11)
-      guard_false(b1) [n0]
-      n2 = num_add(n0, 1000)
-      finish(n2)
-    `, env);
+    const outer = parseTrace(OUTER, env);
     const bridges = new Map([[lt0!, outer], [lt1!, outer], [guards(outer)[0]!, into]]);
     expect(sharedBridges(root, bridges, L)).toEqual([]);
   });
@@ -109,14 +112,7 @@ describe("sharedBridges", () => {
   it("orders a shared bridge before the shared bridges whose guards stand in its code", () => {
     const root = parseTrace(LOOP, env);
     const [lt0, eq0, lt1, eq1] = guards(root);
-    const outer = parseTrace(trace`
-      # bridge
-      [n0]
-      b1 = eq(n0, 11)
-      guard_false(b1) [n0]
-      n2 = num_add(n0, 1000)
-      finish(n2)
-    `, env);
+    const outer = parseTrace(OUTER, env);
     const inner = parseTrace(finishing(2000), env);
     // `inner` is met first (at eq0), yet must come after `outer`, which holds a guard of it.
     const bridges = new Map<Op, Trace>([[eq0!, inner], [lt0!, outer], [lt1!, outer], [guards(outer)[0]!, inner], [eq1!, parseTrace(finishing(3000), env)]]);
