@@ -469,8 +469,9 @@ class FunctionCompiler {
       const reload = inputs.map((v, i) => `${v} = X[${i}];`).join(" ");
       this.lines.push("    }", `    if (g >= 0) { ${stores} r = x(g, d + W); }`, `    if (r === ${this.param(-1 - tree.id)}) { ${reload} continue e; }`, "    return r;", "  }");
     }
-    // Constants are bound once, outside the function, so V8 sees them as constants; W is
-    // the weight of the function's frame (see STACK_BUDGET).
+    // Constants are bound once, outside the function, so V8 sees them as constants (in a
+    // function no other tree shares: see CodeSpace.factories); W is the weight of the
+    // function's frame (see STACK_BUDGET).
     const bind = `const W = ${1 + (this.temp >> 5)}${this.consts.map((_, i) => `, k${i} = K[${i}]`).join("")}${this.params.map((_, i) => `, p${i} = P[${i}]`).join("")};\n`;
     const params = loopOrEntry ? [...inputs, "d"].join(", ") : "d";
     const entry = loopOrEntry ? `function ${NAME}_entry() { return body(${[...inputs.map((_, i) => `X[${i}]`), "D[0]"].join(", ")}); }` : "body";

@@ -1,12 +1,12 @@
 /**
  * @fileoverview Which bridges a loop or entry tree's function holds once for several
- * guards, and in what order (see compile.ts, "Shared bridges").
+ * guards, and in what order (compile.ts emits them).
  *
  * One bridge trace often hangs from several guards of a tree: a peeled loop checks the
  * same condition in its preamble and in its body, and a failing guard of the same shape
  * as one that has a bridge is given that bridge (tracer/bridge-shape.ts). Inlined at
- * each guard, its code would be in the function once per guard (in Mandelbrot.b's
- * trees, a quarter of the guard exits stood in such copies). Instead each guard sets
+ * each guard, its code would be in the function once per guard (in the final
+ * functions of Mandelbrot.b's trees, a fifth of the guard exits stood in such copies). Instead each guard sets
  * the bridge's input variables and breaks out of a labelled block that encloses every
  * such guard; the bridge's code stands right after that block, once.
  *
