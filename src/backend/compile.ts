@@ -213,8 +213,6 @@ export class CodeSpace {
    * function; off when `shareCode` is false.
    */
   readonly factories = new Map<string, { factory: Factory; name: string }>();
-  /** Trees of the same shape share their code (jit param `share_code`). */
-  shareCode = true;
   /** Functions compiled (trees and their recompilations), and how many of them had a known shape. */
   readonly functions = { compiled: 0, sharingCode: 0 };
   private readonly exitByGuard = new Map<Op, GuardExit>();
@@ -271,6 +269,8 @@ export class CodeSpace {
     readonly inlineAfter: number,
     /** Trees it can hold, at most MAX_TREES. */
     readonly maxTrees: number = MAX_TREES,
+    /** Trees of the same shape share their code (jit param `share_code`; see `factories`). */
+    readonly shareCode: boolean = true,
   ) {
     if (maxTrees > MAX_TREES) throw new Error(`backend: at most ${MAX_TREES} trees`);
   }

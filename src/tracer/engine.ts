@@ -161,8 +161,7 @@ export class Engine implements DriverEngine {
     /** Receives the JavaScript of every compiled function, each time it is compiled, or null. */
     logJs: ((text: string) => void) | null = null,
   ) {
-    this.space = new CodeSpace(params.treeLimit, params.inlineAfter, params.maxTrees);
-    this.space.shareCode = params.shareCode;
+    this.space = new CodeSpace(params.treeLimit, params.inlineAfter, params.maxTrees, params.shareCode);
     if (logJs) {
       this.space.onCompiled = (tree) => {
         const shared = tree.codeOf === tree.name ? "" : `, the code of ${tree.codeOf}`;

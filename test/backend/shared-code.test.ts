@@ -6,7 +6,7 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { CodeSpace, FINISH } from "../../src/backend/compile.js";
+import { CodeSpace, FINISH, MAX_TREES } from "../../src/backend/compile.js";
 import { TargetToken } from "../../src/ir/descr.js";
 import { parseTrace } from "../../src/ir/parser.js";
 import { trace } from "../support/text.js";
@@ -49,8 +49,7 @@ describe("backend: shared code", () => {
   });
 
   it("with shareCode off, gives every tree a factory of its own", () => {
-    const space = new CodeSpace(3000, 50);
-    space.shareCode = false;
+    const space = new CodeSpace(3000, 50, MAX_TREES, false);
     const [a, b] = compileAll(space, [entry(1), entry(1)]);
     expect(space.functions).toEqual({ compiled: 2, sharingCode: 0 });
     expect(space.factories.size).toBe(0);
